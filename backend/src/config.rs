@@ -1,0 +1,120 @@
+//! Runtime settings, read from environment variables (documented in the README) or built
+//! directly by tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// Everything the server needs to start. Tests build one with [`Settings::new`] and adjust
+/// fields; `main` uses [`Settings::from_env`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Interface to bind (`HOST`, default `127.0.0.1`).
+    pub host: String,
+    /// Port to bind (`PORT`, default 8080); 0 picks a free one (see `Application::port`).
+    pub port: u16,
+    /// PostgreSQL connection string (`DATABASE_URL`, required).
+    pub database_url: String,
+    /// Connections in the PostgreSQL pool (`DATABASE_POOL_SIZE`, default 16).
+    pub database_pool_size: usize,
+    /// Redis connection string (`REDIS_URL`); `None` runs without a cache.
+    pub redis_url: Option<String>,
+    /// Absolute session lifetime (`SESSION_TTL_SECS`, default 7 hours).
+    pub session_ttl: Duration,
+    /// Mark the cookie `Secure` with the `__Host-` prefix (`COOKIE_SECURE`, default false;
+    /// set it when serving over https).
+    pub cookie_secure: bool,
+    /// Origins allowed to open sockets and make state-changing calls (`ALLOWED_ORIGINS`,
+    /// comma-separated). The server's own origin (matching the `Host` header) is always allowed.
+    pub allowed_origins: Vec<String>,
+    /// The built single-page app to serve (`DIST_DIR`, default `dist` when it exists).
+    pub dist_dir: Option<PathBuf>,
+    /// Server ping interval on sockets (`WS_HEARTBEAT_SECS`, default 15 s).
+    pub heartbeat_interval: Duration,
+    /// A socket silent for this long is closed as dead (`WS_CLIENT_TIMEOUT_SECS`, default 45 s).
+    pub client_timeout: Duration,
+    /// Events queued for one socket before it counts as too slow and is dropped
+    /// (`WS_OUTBOUND_QUEUE`, default 256; promise 9).
+    pub outbound_queue: usize,
+    /// Password hashes computed at once (`MAX_CONCURRENT_HASHES`, default 4): each takes
+    /// ~19 MiB and a core for tens of milliseconds.
+    pub max_concurrent_hashes: usize,
+}
+
+impl Settings {
+    /// Defaults for everything but the database.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            database_url: database_url.into(),
+            database_pool_size: 16,
+            redis_url: None,
+            session_ttl: Duration::from_secs(7 * 60 * 60),
+            cookie_secure: false,
+            allowed_origins: Vec::new(),
+            dist_dir: None,
+            heartbeat_interval: Duration::from_secs(15),
+            client_timeout: Duration::from_secs(45),
+            outbound_queue: 256,
+            max_concurrent_hashes: 4,
+        }
+    }
+
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url = std::env::var("DATABASE_URL").context("DATABASE_URL must be set")?;
+        let mut s = Self::new(database_url);
+        if let Some(host) = var("HOST") {
+            s.host = host;
+        }
+        if let Some(port) = parsed("PORT")? {
+            s.port = port;
+        }
+        if let Some(n) = parsed("DATABASE_POOL_SIZE")? {
+            s.database_pool_size = n;
+        }
+        s.redis_url = var("REDIS_URL");
+        if let Some(secs) = parsed("SESSION_TTL_SECS")? {
+            s.session_ttl = Duration::from_secs(secs);
+        }
+        if let Some(secure) = parsed("COOKIE_SECURE")? {
+            s.cookie_secure = secure;
+        }
+        if let Some(origins) = var("ALLOWED_ORIGINS") {
+            s.allowed_origins =
+                origins.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+        }
+        s.dist_dir = match var("DIST_DIR") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => Some(PathBuf::from("dist")).filter(|p| p.join("index.html").is_file()),
+        };
+        if let Some(secs) = parsed("WS_HEARTBEAT_SECS")? {
+            s.heartbeat_interval = Duration::from_secs(secs);
+        }
+        if let Some(secs) = parsed("WS_CLIENT_TIMEOUT_SECS")? {
+            s.client_timeout = Duration::from_secs(secs);
+        }
+        if let Some(n) = parsed("WS_OUTBOUND_QUEUE")? {
+            s.outbound_queue = n;
+        }
+        if let Some(n) = parsed("MAX_CONCURRENT_HASHES")? {
+            s.max_concurrent_hashes = n;
+        }
+        Ok(s)
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(None),
+        Some(raw) => raw.trim().parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}")),
+    }
+}

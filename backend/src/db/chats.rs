@@ -1,0 +1,76 @@
+//! Queries on `chats` and `chat_members`.
+
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::models::{ChatRow, MemberRow, UserRow};
+use super::schema::{chat_members, chats, users};
+
+/// Creates a chat and its members in one transaction.
+pub async fn create(conn: &mut AsyncPgConnection, chat: &ChatRow, members: &[MemberRow]) -> QueryResult<()> {
+    conn.transaction(async |conn| {
+        diesel::insert_into(chats::table).values(chat).execute(conn).await?;
+        diesel::insert_into(chat_members::table).values(members).execute(conn).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The direct chat between two users, given lower id first.
+pub async fn find_direct(conn: &mut AsyncPgConnection, low: Uuid, high: Uuid) -> QueryResult<Option<ChatRow>> {
+    chats::table
+        .filter(chats::direct_low.eq(low))
+        .filter(chats::direct_high.eq(high))
+        .select(ChatRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The chat and the user's membership row, if the user is a member (promise 5).
+pub async fn membership(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<(ChatRow, MemberRow)>> {
+    chats::table
+        .inner_join(chat_members::table)
+        .filter(chats::id.eq(chat_id))
+        .filter(chat_members::user_id.eq(user_id))
+        .select((ChatRow::as_select(), MemberRow::as_select()))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The chats a user belongs to with their membership rows, newest activity first.
+pub async fn for_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<(ChatRow, MemberRow)>> {
+    chats::table
+        .inner_join(chat_members::table)
+        .filter(chat_members::user_id.eq(user_id))
+        .order((chats::last_activity_at.desc(), chats::id))
+        .select((ChatRow::as_select(), MemberRow::as_select()))
+        .load(conn)
+        .await
+}
+
+/// Members of the given chats with their users, oldest member first.
+pub async fn members_with_users(
+    conn: &mut AsyncPgConnection,
+    chat_ids: &[Uuid],
+) -> QueryResult<Vec<(MemberRow, UserRow)>> {
+    chat_members::table
+        .inner_join(users::table)
+        .filter(chat_members::chat_id.eq_any(chat_ids))
+        .order((chat_members::joined_at.asc(), chat_members::user_id))
+        .select((MemberRow::as_select(), UserRow::as_select()))
+        .load(conn)
+        .await
+}
+
+/// Ids of a chat's members: who receives its events.
+pub async fn member_ids(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    chat_members::table.filter(chat_members::chat_id.eq(chat_id)).select(chat_members::user_id).load(conn).await
+}

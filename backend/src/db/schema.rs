@@ -1,0 +1,68 @@
+// Diesel table definitions, in the form `diesel print-schema` emits for
+// migrations/2026-11-23-000001_initial. Keep them in step with the migrations.
+
+diesel::table! {
+    chat_members (chat_id, user_id) {
+        chat_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        last_read_seq -> Int8,
+        joined_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chats (id) {
+        id -> Uuid,
+        kind -> Text,
+        title -> Nullable<Text>,
+        owner_id -> Nullable<Uuid>,
+        closed -> Bool,
+        last_seq -> Int8,
+        direct_low -> Nullable<Uuid>,
+        direct_high -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Uuid,
+        chat_id -> Uuid,
+        seq -> Int8,
+        sender_id -> Uuid,
+        client_id -> Uuid,
+        body -> Text,
+        created_at -> Timestamptz,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(chat_members -> chats (chat_id));
+diesel::joinable!(chat_members -> users (user_id));
+diesel::joinable!(messages -> chats (chat_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(chat_members, chats, messages, sessions, users);

@@ -1,0 +1,16 @@
+//! confab's server as a library: `main.rs` only reads the configuration and runs an
+//! [`startup::Application`]; tests spawn the same application in-process on port 0.
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod realtime;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

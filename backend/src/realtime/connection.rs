@@ -1,0 +1,162 @@
+//! One WebSocket connection: a single task owns the socket and `select!`s over what the
+//! client sends, what the hub queued for it, the heartbeat, the session's expiry and a
+//! kick from the hub. A failed write ends this connection and nothing else.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
+use chrono::Utc;
+use confab_shared::limits::PROTOCOL_VERSION;
+use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
+use confab_shared::{ApiError, ChatId, ClientId, ErrorCode};
+use tokio::time::{MissedTickBehavior, interval, sleep};
+
+use super::hub::Kick;
+use crate::auth::Authenticated;
+use crate::error::AppError;
+use crate::services;
+use crate::startup::AppState;
+
+/// A connection relays at most one `typing` per chat in this interval; the rest are dropped.
+const TYPING_THROTTLE: Duration = Duration::from_secs(2);
+
+/// Runs until the client leaves, the connection dies, or the hub or the session ends it.
+pub async fn run(state: actix_web::web::Data<AppState>, auth: Authenticated, mut session: Session, mut stream: AggregatedMessageStream) {
+    let user_id = auth.user_id();
+    let mut reg = state.hub.register(user_id, auth.token_hash, state.settings.outbound_queue);
+    tracing::info!(conn = reg.id, "socket open");
+
+    let mut heartbeat = interval(state.settings.heartbeat_interval);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let mut typing_sent: HashMap<ChatId, Instant> = HashMap::new();
+    let expiry = sleep((auth.expires_at - Utc::now()).to_std().unwrap_or_default());
+    tokio::pin!(expiry);
+
+    let ready = ServerEvent::Ready { user: auth.user.clone(), protocol_version: PROTOCOL_VERSION };
+    let close: Option<CloseReason> = if session.text(ready.to_json()).await.is_err() {
+        None
+    } else {
+        loop {
+            tokio::select! {
+                kick = &mut reg.kicked => {
+                    break match kick {
+                        Ok(Kick::TooSlow) => Some(CloseReason {
+                            code: CloseCode::Policy,
+                            description: Some("too slow: reconnect and catch up".into()),
+                        }),
+                        // Logout, or the hub dropped us: the session is over.
+                        Ok(Kick::SessionEnded) | Err(_) => session_over(&mut session).await,
+                    };
+                }
+                () = &mut expiry => break session_over(&mut session).await,
+                Some(text) = reg.outbound.recv() => {
+                    if session.text(text).await.is_err() {
+                        break None;
+                    }
+                }
+                message = stream.recv() => {
+                    let Some(message) = message else { break None };
+                    last_heard = Instant::now();
+                    let reply = match message {
+                        Ok(AggregatedMessage::Text(text)) => handle_text(&state, &auth, &mut typing_sent, &text).await,
+                        Ok(AggregatedMessage::Binary(_)) => {
+                            Some(error_event(ApiError::new(ErrorCode::Validation, "binary frames are not supported; send JSON text"), None))
+                        }
+                        Ok(AggregatedMessage::Ping(bytes)) => {
+                            if session.pong(&bytes).await.is_err() {
+                                break None;
+                            }
+                            None
+                        }
+                        Ok(AggregatedMessage::Pong(_)) => None,
+                        Ok(AggregatedMessage::Close(reason)) => break reason,
+                        Err(e) => {
+                            tracing::info!(error = %e, "protocol error");
+                            break Some(CloseReason { code: CloseCode::Protocol, description: Some(e.to_string()) });
+                        }
+                    };
+                    if let Some(reply) = reply
+                        && session.text(reply).await.is_err()
+                    {
+                        break None;
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > state.settings.client_timeout {
+                        tracing::info!("client timed out");
+                        break Some(CloseReason { code: CloseCode::Away, description: Some("timed out".into()) });
+                    }
+                    if session.ping(b"").await.is_err() {
+                        break None;
+                    }
+                }
+            }
+        }
+    };
+    state.hub.unregister(user_id, reg.id);
+    let _ = session.close(close).await;
+    tracing::info!(conn = reg.id, "socket closed");
+}
+
+/// Promise 6: tell the client why, then close.
+async fn session_over(session: &mut Session) -> Option<CloseReason> {
+    let _ = session.text(ServerEvent::SessionExpired {}.to_json()).await;
+    Some(CloseReason { code: CloseCode::Normal, description: Some("session ended".into()) })
+}
+
+/// Handles one client event; returns a reply for this connection only, if any. Fan-out
+/// to everyone (including this connection) goes through the hub.
+async fn handle_text(
+    state: &AppState,
+    auth: &Authenticated,
+    typing_sent: &mut HashMap<ChatId, Instant>,
+    text: &str,
+) -> Option<ByteString> {
+    let event = match serde_json::from_str::<ClientEvent>(text) {
+        Ok(event) => event,
+        Err(e) => {
+            return Some(error_event(ApiError::new(ErrorCode::Validation, format!("malformed event: {e}")), None));
+        }
+    };
+    match event {
+        ClientEvent::SendMessage { chat_id, client_id, body } => {
+            match services::messages::send(state, auth, chat_id, client_id, &body).await {
+                // The hub delivered `message_created` to this socket too.
+                Ok(sent) if sent.created => None,
+                // A retry: only this socket needs the ack again.
+                Ok(sent) => Some(ByteString::from(ServerEvent::MessageCreated { message: sent.message }.to_json())),
+                Err(e) => Some(app_error_event(&e, Some(client_id))),
+            }
+        }
+        ClientEvent::Typing { chat_id } => {
+            if typing_sent.get(&chat_id).is_some_and(|at| at.elapsed() < TYPING_THROTTLE) {
+                return None;
+            }
+            typing_sent.insert(chat_id, Instant::now());
+            match services::chats::require_member(state, chat_id, auth.user_id()).await {
+                Ok(members) => {
+                    let others: Vec<_> = members.into_iter().filter(|m| *m != auth.user_id()).collect();
+                    state.hub.send_to_users(&others, &ServerEvent::Typing { chat_id, user_id: auth.user_id() });
+                    None
+                }
+                Err(e) => Some(app_error_event(&e, None)),
+            }
+        }
+        ClientEvent::MarkRead { .. } => Some(error_event(
+            ApiError::new(ErrorCode::Validation, "mark_read is not supported by this server yet"),
+            None,
+        )),
+        ClientEvent::Ping { nonce } => Some(ByteString::from(ServerEvent::Pong { nonce }.to_json())),
+    }
+}
+
+fn app_error_event(error: &AppError, client_id: Option<ClientId>) -> ByteString {
+    error_event(error.to_api_error(), client_id)
+}
+
+fn error_event(error: ApiError, client_id: Option<ClientId>) -> ByteString {
+    ByteString::from(ServerEvent::Error(ErrorEvent::new(error, client_id)).to_json())
+}

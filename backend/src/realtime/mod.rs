@@ -1,0 +1,7 @@
+//! Live delivery over WebSockets: the [`hub::Hub`] knows every open connection on this
+//! node; [`connection::run`] is the loop that owns one socket.
+
+pub mod connection;
+pub mod hub;
+
+pub use hub::Hub;

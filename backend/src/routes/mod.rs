@@ -1,0 +1,42 @@
+//! HTTP routes. Handlers are thin: extract, call one service function, encode.
+
+pub mod auth;
+pub mod chats;
+pub mod health;
+pub mod messages;
+pub mod openapi;
+pub mod users;
+pub mod ws;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+use crate::auth::origin;
+use crate::error::{AppError, AppResult};
+
+/// Mounts `/api/...` and `/ws`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api")
+            .wrap(from_fn(origin::require_allowed_origin))
+            .route("/health", web::get().to(health::health))
+            .route("/openapi.json", web::get().to(openapi::spec))
+            .route("/auth/register", web::post().to(auth::register))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/auth/me", web::get().to(auth::me))
+            .route("/users", web::get().to(users::search))
+            .route("/chats", web::get().to(chats::list))
+            .route("/chats", web::post().to(chats::create))
+            .route("/chats/{chat_id}", web::get().to(chats::get))
+            .route("/chats/{chat_id}/messages", web::get().to(messages::history))
+            .route("/chats/{chat_id}/messages", web::post().to(messages::send))
+            .default_service(web::to(not_found)),
+    )
+    .route("/ws", web::get().to(ws::upgrade));
+}
+
+/// Unknown API paths get the JSON error shape, not the SPA's `index.html`.
+async fn not_found() -> AppResult<actix_web::HttpResponse> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,23 @@
+//! `/api/users`: find people to chat with.
+
+use actix_web::web;
+use confab_shared::ErrorBody;
+use confab_shared::api::{User, UserSearchQuery};
+
+use crate::auth::Authenticated;
+use crate::error::AppResult;
+use crate::services;
+use crate::startup::AppState;
+
+#[utoipa::path(get, path = "/api/users", tag = "users", params(UserSearchQuery),
+    responses(
+        (status = 200, description = "Up to 20 users whose username starts with q, not including you", body = [User]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn search(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<UserSearchQuery>,
+) -> AppResult<web::Json<Vec<User>>> {
+    Ok(web::Json(services::chats::search_users(&state, &auth, &query.q).await?))
+}

@@ -1,0 +1,112 @@
+//! Accounts and sessions: register, login, logout, and resolving a cookie to a user.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use confab_shared::api::{LoginRequest, RegisterRequest, SessionInfo};
+use confab_shared::validate::{DisplayName, Password, Username};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use uuid::Uuid;
+
+use crate::auth::{Authenticated, token};
+use crate::cache::keys;
+use crate::db::models::{SessionRow, UserRow};
+use crate::db::{sessions, users};
+use crate::error::{AppError, AppResult};
+use crate::startup::AppState;
+
+/// A cached session is re-checked against PostgreSQL at least this often.
+const SESSION_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// A new session: what the client is told, and the token for its cookie.
+pub struct NewSession {
+    pub info: SessionInfo,
+    pub token: String,
+}
+
+pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<NewSession> {
+    let username = Username::parse(&req.username)?;
+    let password = Password::parse(&req.password)?;
+    let display_name = match req.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(name) => DisplayName::parse(name)?,
+        None => DisplayName::parse(username.as_str())?,
+    };
+    let password_hash = state.hasher.hash(&password).await?;
+    let row = UserRow {
+        id: Uuid::new_v4(),
+        username: username.into_inner(),
+        display_name: display_name.into_inner(),
+        password_hash,
+        disabled: false,
+        created_at: Utc::now(),
+    };
+    let mut conn = state.db.get().await?;
+    let user = match users::insert(&mut conn, &row).await {
+        Ok(user) => user,
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(AppError::Conflict("that username is taken".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    drop(conn);
+    start_session(state, &user).await
+}
+
+/// The same error, after the same work, for an unknown user and a wrong password.
+pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession> {
+    let refused = || AppError::Unauthorized;
+    let username = Username::parse(&req.username).ok();
+    let user = match &username {
+        Some(name) => {
+            let mut conn = state.db.get().await?;
+            users::by_username(&mut conn, name.as_str()).await?.filter(|u| !u.disabled)
+        }
+        None => None,
+    };
+    let verified = state.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user {
+        Some(user) if verified => start_session(state, &user).await,
+        _ => Err(refused()),
+    }
+}
+
+/// Ends this session everywhere: the row, the cache entry, and its open sockets.
+pub async fn logout(state: &AppState, auth: &Authenticated) -> AppResult<()> {
+    let mut conn = state.db.get().await?;
+    sessions::delete(&mut conn, &auth.token_hash).await?;
+    state.cache.delete(&keys::session(&auth.token_hash)).await;
+    state.hub.close_session(&auth.token_hash);
+    Ok(())
+}
+
+/// Promise 6: a token is valid while its row exists, has not expired and the user is
+/// active. The cache entry never outlives the session.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Authenticated> {
+    let token_hash = token::hash(token);
+    let key = keys::session(&token_hash);
+    let now = Utc::now();
+    if let Some(cached) = state.cache.get_json::<Authenticated>(&key).await
+        && cached.expires_at > now
+        && cached.token_hash == token_hash
+    {
+        return Ok(cached);
+    }
+    let mut conn = state.db.get().await?;
+    let (session, user) = sessions::find_valid(&mut conn, &token_hash, now).await?.ok_or(AppError::Unauthorized)?;
+    let auth = Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at };
+    let remaining = (session.expires_at - now).to_std().unwrap_or_default();
+    state.cache.set_json(&key, &auth, remaining.min(SESSION_CACHE_TTL)).await;
+    Ok(auth)
+}
+
+/// A fresh token on every login (promise 6), with the configured absolute lifetime.
+async fn start_session(state: &AppState, user: &UserRow) -> AppResult<NewSession> {
+    let token = token::generate();
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(state.settings.session_ttl).context("session TTL out of range")?;
+    let row = SessionRow { token_hash: token::hash(&token).to_vec(), user_id: user.id, created_at: now, expires_at: now + ttl };
+    let mut conn = state.db.get().await?;
+    sessions::insert(&mut conn, &row).await?;
+    Ok(NewSession { info: SessionInfo { user: user.to_api(), expires_at: row.expires_at }, token })
+}

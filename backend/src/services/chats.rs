@@ -1,0 +1,209 @@
+//! Chats: finding people, creating direct and group chats, listing and reading them, and
+//! the membership check every chat-scoped call goes through (promise 5).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Role, User};
+use confab_shared::limits::{GROUP_INITIAL_MEMBERS_MAX, USER_SEARCH_LIMIT};
+use confab_shared::validate::ChatTitle;
+use confab_shared::ws::ServerEvent;
+use confab_shared::{ChatId, UserId};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::cache::keys;
+use crate::db::models::{ChatRow, MemberRow, UserRow};
+use crate::db::{chats, messages, users};
+use crate::error::{AppError, AppResult};
+use crate::startup::AppState;
+
+/// Membership lists are re-read from PostgreSQL at least this often; every membership
+/// change also deletes the entry.
+const MEMBERS_CACHE_TTL: Duration = Duration::from_secs(600);
+
+/// Users whose username starts with `q` (case-insensitive), not including the caller.
+pub async fn search_users(state: &AppState, me: &Authenticated, q: &str) -> AppResult<Vec<User>> {
+    let prefix = q.trim().to_lowercase();
+    let mut conn = state.db.get().await?;
+    let rows = users::search_prefix(&mut conn, &prefix, USER_SEARCH_LIMIT + 1).await?;
+    Ok(rows
+        .iter()
+        .filter(|u| u.id != me.user_id().0)
+        .take(usize::try_from(USER_SEARCH_LIMIT).unwrap_or(20))
+        .map(UserRow::to_api)
+        .collect())
+}
+
+/// Creates a chat, or returns the existing direct chat with that user (`created` false).
+/// The members of a new chat receive `chat_created` on their open sockets.
+pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest) -> AppResult<(Chat, bool)> {
+    let mut conn = state.db.get().await?;
+    let me_id = me.user_id().0;
+    let now = Utc::now();
+    let (chat, members) = match req {
+        CreateChatRequest::Direct { user_id: UserId(other) } => {
+            if other == me_id {
+                return Err(AppError::Validation("a direct chat needs another person".into()));
+            }
+            require_active_users(&mut conn, &[other]).await?;
+            let (low, high) = if me_id < other { (me_id, other) } else { (other, me_id) };
+            if let Some(existing) = chats::find_direct(&mut conn, low, high).await? {
+                return Ok((view(&mut conn, existing.id, me_id).await?, false));
+            }
+            let chat = ChatRow {
+                id: Uuid::new_v4(),
+                kind: "direct".into(),
+                title: None,
+                owner_id: None,
+                closed: false,
+                last_seq: 0,
+                direct_low: Some(low),
+                direct_high: Some(high),
+                created_at: now,
+                last_activity_at: now,
+            };
+            let members = vec![member_row(chat.id, me_id, Role::Member), member_row(chat.id, other, Role::Member)];
+            (chat, members)
+        }
+        CreateChatRequest::Group { title, member_ids } => {
+            let title = ChatTitle::parse(&title)?;
+            let mut others: Vec<Uuid> = member_ids.into_iter().map(|id| id.0).filter(|id| *id != me_id).collect();
+            others.sort_unstable();
+            others.dedup();
+            if others.len() > GROUP_INITIAL_MEMBERS_MAX {
+                return Err(AppError::Validation(format!(
+                    "a group starts with at most {GROUP_INITIAL_MEMBERS_MAX} other members"
+                )));
+            }
+            require_active_users(&mut conn, &others).await?;
+            let chat = ChatRow {
+                id: Uuid::new_v4(),
+                kind: "group".into(),
+                title: Some(title.into_inner()),
+                owner_id: Some(me_id),
+                closed: false,
+                last_seq: 0,
+                direct_low: None,
+                direct_high: None,
+                created_at: now,
+                last_activity_at: now,
+            };
+            let mut members = vec![member_row(chat.id, me_id, Role::Owner)];
+            members.extend(others.iter().map(|id| member_row(chat.id, *id, Role::Member)));
+            (chat, members)
+        }
+    };
+    match chats::create(&mut conn, &chat, &members).await {
+        Ok(()) => {}
+        // Two people opened the same direct chat at once: both get the one that won.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) if chat.kind == "direct" => {
+            let (low, high) = (chat.direct_low.unwrap_or_default(), chat.direct_high.unwrap_or_default());
+            let existing = chats::find_direct(&mut conn, low, high).await?.ok_or(AppError::NotFound)?;
+            return Ok((view(&mut conn, existing.id, me_id).await?, false));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut views = views_for_all_members(&mut conn, chat.id).await?;
+    drop(conn);
+    for (user_id, chat) in &views {
+        state.hub.send_to_users(&[*user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
+    }
+    let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
+    Ok((mine, true))
+}
+
+/// My chats, newest activity first, each with its last message and my unread count.
+pub async fn list(state: &AppState, me: &Authenticated) -> AppResult<Vec<Chat>> {
+    let mut conn = state.db.get().await?;
+    let rows = chats::for_user(&mut conn, me.user_id().0).await?;
+    assemble(&mut conn, rows).await
+}
+
+/// One chat with its members; 404 for non-members (promise 5).
+pub async fn get(state: &AppState, me: &Authenticated, chat_id: ChatId) -> AppResult<Chat> {
+    let mut conn = state.db.get().await?;
+    view(&mut conn, chat_id.0, me.user_id().0).await
+}
+
+/// Promise 5: the caller must be a member, or the chat "does not exist" for them.
+/// Returns the member ids (the fan-out list). Served from Redis when warm: this runs on
+/// every send.
+pub async fn require_member(state: &AppState, chat_id: ChatId, user_id: UserId) -> AppResult<Vec<UserId>> {
+    let members = member_ids(state, chat_id).await?;
+    if members.contains(&user_id) { Ok(members) } else { Err(AppError::NotFound) }
+}
+
+pub async fn member_ids(state: &AppState, chat_id: ChatId) -> AppResult<Vec<UserId>> {
+    let key = keys::members(chat_id);
+    if let Some(ids) = state.cache.get_json::<Vec<UserId>>(&key).await {
+        return Ok(ids);
+    }
+    let mut conn = state.db.get().await?;
+    let ids: Vec<UserId> = chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
+    state.cache.set_json(&key, &ids, MEMBERS_CACHE_TTL).await;
+    Ok(ids)
+}
+
+fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {
+    let role = match role {
+        Role::Owner => "owner",
+        Role::Member => "member",
+    };
+    MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now() }
+}
+
+async fn require_active_users(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
+    let found = users::by_ids(conn, ids).await?;
+    if found.iter().filter(|u| !u.disabled).count() == ids.len() {
+        Ok(())
+    } else {
+        Err(AppError::Validation("unknown user".into()))
+    }
+}
+
+/// The chat as `user_id` sees it, or 404 if they are not a member.
+async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> AppResult<Chat> {
+    let row = chats::membership(conn, chat_id, user_id).await?.ok_or(AppError::NotFound)?;
+    assemble(conn, vec![row]).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// The chat as each of its members sees it (for `chat_created`).
+async fn views_for_all_members(conn: &mut AsyncPgConnection, chat_id: Uuid) -> AppResult<HashMap<UserId, Chat>> {
+    let ids = chats::member_ids(conn, chat_id).await?;
+    let mut views = HashMap::new();
+    for id in ids {
+        views.insert(UserId(id), view(conn, chat_id, id).await?);
+    }
+    Ok(views)
+}
+
+/// Turns (chat, my membership) rows into API chats: three queries whatever the count.
+async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>) -> AppResult<Vec<Chat>> {
+    let ids: Vec<Uuid> = rows.iter().map(|(chat, _)| chat.id).collect();
+    let mut members: HashMap<Uuid, Vec<Member>> = HashMap::new();
+    for (member, user) in chats::members_with_users(conn, &ids).await? {
+        let role = if member.role == "owner" { Role::Owner } else { Role::Member };
+        members.entry(member.chat_id).or_default().push(Member { user: user.to_api(), role });
+    }
+    let mut latest: HashMap<Uuid, _> =
+        messages::latest_for_chats(conn, &ids).await?.into_iter().map(|m| (m.chat_id, m.to_api())).collect();
+    Ok(rows
+        .into_iter()
+        .map(|(chat, me)| Chat {
+            id: ChatId(chat.id),
+            kind: if chat.kind == "direct" { ChatKind::Direct } else { ChatKind::Group },
+            title: chat.title,
+            owner_id: chat.owner_id.map(UserId),
+            closed: chat.closed,
+            members: members.remove(&chat.id).unwrap_or_default(),
+            last_seq: chat.last_seq,
+            last_read_seq: me.last_read_seq,
+            unread_count: (chat.last_seq - me.last_read_seq).max(0),
+            last_message: latest.remove(&chat.id),
+        })
+        .collect())
+}

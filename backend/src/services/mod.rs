@@ -1,0 +1,6 @@
+//! One function per use case, called from both doors (REST handlers and socket events).
+//! Authorization happens here, so neither door can forget it (promise 5).
+
+pub mod auth;
+pub mod chats;
+pub mod messages;

@@ -1,0 +1,124 @@
+//! Wiring: shared state, the HTTP server, routes, and the static SPA.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_files::{Files, NamedFile};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use confab_shared::limits::MAX_JSON_BODY_BYTES;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::password::PasswordHasher;
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+use crate::realtime::Hub;
+use crate::routes;
+
+/// Everything a request or socket needs, shared by all workers.
+pub struct AppState {
+    pub settings: Settings,
+    pub db: DbPool,
+    pub cache: Cache,
+    pub hub: Hub,
+    pub hasher: PasswordHasher,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates the database, connects the pools and binds the listener. Port 0 binds a
+    /// free port, which [`Application::port`] reports.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        db::run_migrations(&settings.database_url).await?;
+        let db = db::pool(&settings.database_url, settings.database_pool_size)?;
+        let cache = Cache::new(settings.redis_url.as_deref());
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let dist_dir = settings.dist_dir.clone();
+        let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
+        let state = web::Data::new(AppState { settings, db, cache, hub: Hub::new(), hasher });
+
+        tokio::spawn(delete_expired_sessions(state.clone()));
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(json_config())
+                .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::Validation(err.to_string()).into()))
+                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+                .configure(routes::configure)
+                .configure(|cfg| serve_spa(cfg, dist_dir.clone()))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "confab listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Bad JSON bodies get the API's error shape: 413 when too large, 400 otherwise.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(MAX_JSON_BODY_BYTES).error_handler(|err, _| {
+        let error = match err {
+            JsonPayloadError::OverflowKnownLength { .. }
+            | JsonPayloadError::Overflow { .. }
+            | JsonPayloadError::Payload(PayloadError::Overflow) => {
+                AppError::PayloadTooLarge(format!("request body is larger than {MAX_JSON_BODY_BYTES} bytes"))
+            }
+            JsonPayloadError::ContentType => AppError::Validation("expected a JSON body (Content-Type: application/json)".into()),
+            JsonPayloadError::Deserialize(e) => AppError::Validation(format!("invalid JSON: {e}")),
+            other => AppError::Validation(other.to_string()),
+        };
+        error.into()
+    })
+}
+
+/// Serves the built frontend; any other path gets `index.html` so deep links work.
+fn serve_spa(cfg: &mut web::ServiceConfig, dist_dir: Option<PathBuf>) {
+    let Some(dist) = dist_dir else { return };
+    let index = dist.join("index.html");
+    cfg.service(Files::new("/", dist).index_file("index.html").default_handler(fn_service(move |req: ServiceRequest| {
+        let index = index.clone();
+        async move {
+            let (req, _) = req.into_parts();
+            let response = NamedFile::open_async(&index).await?.into_response(&req);
+            Ok(ServiceResponse::new(req, response))
+        }
+    })));
+}
+
+/// Housekeeping: expired sessions are already refused; this keeps the table small.
+async fn delete_expired_sessions(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let result = match state.db.get().await {
+            Ok(mut conn) => db::sessions::delete_expired(&mut conn, chrono::Utc::now()).await.map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::Error::from(e)),
+        };
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "deleted expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+        }
+    }
+}

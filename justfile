@@ -1,0 +1,60 @@
+# confab's tasks. `just` lists them; `just dev` runs the app, `just test` runs what CI runs.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Tools installed by `.ci/setup` (cargo binaries, npm's binaryen) come first on PATH.
+export PATH := justfile_directory() + "/.tools/node_modules/.bin:" + env_var("HOME") + "/.cargo/bin:" + env_var("PATH")
+# Trunk uses npm's binaryen 132: Debian's binaryen 108 silently breaks the WASM bundle.
+export TRUNK_TOOLS_WASM_OPT := "version_132"
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, Redis, Chromium, npm packages).
+setup:
+    bash .ci/setup
+
+# Run confab on http://127.0.0.1:8080 with PostgreSQL and Redis; Ctrl-C stops everything.
+dev: setup frontend
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if docker info >/dev/null 2>&1; then
+        echo "Docker engine found: PostgreSQL and Redis from docker-compose.yml"
+        docker compose up -d --wait postgres redis
+        trap 'docker compose stop postgres redis' EXIT
+        DATABASE_URL=postgres://confab:confab@127.0.0.1:5432/confab REDIS_URL=redis://127.0.0.1:6379 \
+            DIST_DIR=dist cargo run --release -p confab-backend --bin confab
+    else
+        echo "No Docker engine: local PostgreSQL and Redis with data under .data/"
+        cargo run --release -p confab-test-support --bin confab-stack -- --port 8080 --dist dist --data-dir .data
+    fi
+
+# Build the frontend into dist/ (release, size-optimised).
+frontend:
+    trunk build --release --skip-version-check
+
+# Everything CI runs: unit and integration tests, then the browser tests.
+test: setup frontend
+    cargo test --workspace --no-fail-fast
+    just e2e
+
+# Browser tests (Playwright driving Debian's Chromium) against a throwaway stack.
+e2e:
+    cd e2e && npx playwright test
+
+# fmt check + clippy (host and wasm32) + all tests.
+ready: fmt-check lint test
+
+# Format all code.
+fmt:
+    cargo fmt --all
+
+# Check formatting without changing files.
+fmt-check:
+    cargo fmt --all -- --check
+
+# Clippy with warnings as errors, on the host crates and on the wasm32 frontend.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p confab-frontend --target wasm32-unknown-unknown -- -D warnings

@@ -1,0 +1,151 @@
+//! REST request and response bodies (see `docs/api.md` and `/api/openapi.json`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChatId, ClientId, MessageId, UserId};
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in user and when their session ends (absolute expiry, promise 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub user: User,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `GET /api/users?q=`: users whose username starts with `q`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct UserSearchQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChatKind {
+    Direct,
+    Group,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+/// `POST /api/chats`: `{"kind": "direct", "user_id": ...}` or
+/// `{"kind": "group", "title": ..., "member_ids": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CreateChatRequest {
+    Direct { user_id: UserId },
+    Group { title: String, member_ids: Vec<UserId> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+}
+
+/// A chat as one member sees it: `last_read_seq` and `unread_count` are that member's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Chat {
+    pub id: ChatId,
+    pub kind: ChatKind,
+    /// Set for groups; a direct chat is named after the other member.
+    pub title: Option<String>,
+    /// Set for groups.
+    pub owner_id: Option<UserId>,
+    pub closed: bool,
+    pub members: Vec<Member>,
+    /// The `seq` of the newest message, 0 when there is none.
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+    pub unread_count: i64,
+    pub last_message: Option<Message>,
+}
+
+/// One message. `seq` orders a chat's messages without gaps (promise 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub client_id: ClientId,
+    /// Empty once deleted.
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+/// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither
+/// means the newest page. Pages are always ascending by `seq`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct HistoryQuery {
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// A page of history, ascending by `seq`. `has_more`: there are more messages beyond this
+/// page in the direction asked (older for `before` or the newest page, newer for `after`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendMessageRequest {
+    pub client_id: ClientId,
+    pub body: String,
+}
+
+/// `GET /api/health`: `status` is `ok` when Postgres answers, `degraded` when only Redis
+/// is missing, `down` without Postgres. `redis` is `ok`, `down` or `disabled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub postgres: String,
+    pub redis: String,
+}

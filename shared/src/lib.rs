@@ -1,0 +1,12 @@
+//! Everything both sides of the wire agree on: typed ids, REST DTOs, WebSocket events,
+//! validated input types and their limits. Builds for native and `wasm32-unknown-unknown`.
+
+pub mod api;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod validate;
+pub mod ws;
+
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use ids::{ChatId, ClientId, MessageId, UserId};

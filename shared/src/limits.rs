@@ -1,0 +1,38 @@
+//! Every size limit in one place, so the browser rejects exactly what the server rejects
+//! (promise 8). Lengths are counted in Unicode scalar values (`char`s), not bytes.
+
+/// Usernames: 3 to 32 of `a-z`, `0-9`, `_` (stored lower-case).
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+
+/// Passwords: at least 8 (OWASP ASVS), at most 128 so hashing cost stays bounded.
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+
+/// Display names shown beside messages.
+pub const DISPLAY_NAME_MAX: usize = 64;
+
+/// Group chat titles.
+pub const CHAT_TITLE_MAX: usize = 100;
+
+/// Message bodies.
+pub const MESSAGE_BODY_MAX: usize = 4000;
+
+/// Members named when a group is created (the creator is added on top).
+pub const GROUP_INITIAL_MEMBERS_MAX: usize = 100;
+
+/// History pages: the default and the largest `limit` accepted.
+pub const PAGE_LIMIT_DEFAULT: u32 = 50;
+pub const PAGE_LIMIT_MAX: u32 = 100;
+
+/// Results of a user search.
+pub const USER_SEARCH_LIMIT: i64 = 20;
+
+/// Largest JSON request body the REST API reads, in bytes.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest WebSocket frame (and reassembled message) the server reads, in bytes.
+pub const MAX_WS_FRAME_BYTES: usize = 64 * 1024;
+
+/// Version of the socket protocol announced in `ready`.
+pub const PROTOCOL_VERSION: u32 = 1;

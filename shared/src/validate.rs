@@ -1,0 +1,194 @@
+//! Parse, don't validate: once you hold a `Username` or a `MessageBody`, it is valid.
+//! The frontend runs the same `parse` before sending, so both sides agree on every rule.
+
+use crate::limits::*;
+
+/// Why an input was rejected; the text is safe to show to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+fn invalid(message: impl Into<String>) -> ValidationError {
+    ValidationError(message.into())
+}
+
+/// Control characters (NUL above all: PostgreSQL text cannot hold it) are refused
+/// everywhere; `allow_newlines` lets message bodies keep line breaks and tabs.
+fn reject_control_chars(field: &str, value: &str, allow_newlines: bool) -> Result<(), ValidationError> {
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')));
+    if bad {
+        return Err(invalid(format!("{field} contains control characters")));
+    }
+    Ok(())
+}
+
+/// A login name: 3–32 characters of `a-z`, `0-9` and `_`, case-insensitive (stored lower-case).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let name = input.trim().to_lowercase();
+        let len = name.chars().count();
+        if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
+            return Err(invalid(format!(
+                "username must be {USERNAME_MIN} to {USERNAME_MAX} characters"
+            )));
+        }
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(invalid("username may contain only letters, digits and _"));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A password as typed; only its length is checked (OWASP: no composition rules).
+/// It is never stored, only its argon2id hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let len = input.chars().count();
+        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
+            return Err(invalid(format!(
+                "password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
+            )));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// The name shown beside messages: 1–64 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let name = input.trim();
+        let len = name.chars().count();
+        if len == 0 || len > DISPLAY_NAME_MAX {
+            return Err(invalid(format!("display name must be 1 to {DISPLAY_NAME_MAX} characters")));
+        }
+        reject_control_chars("display name", name, false)?;
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A group chat's title: 1–100 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatTitle(String);
+
+impl ChatTitle {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let title = input.trim();
+        let len = title.chars().count();
+        if len == 0 || len > CHAT_TITLE_MAX {
+            return Err(invalid(format!("chat title must be 1 to {CHAT_TITLE_MAX} characters")));
+        }
+        reject_control_chars("chat title", title, false)?;
+        Ok(Self(title.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A message body: 1–4000 characters, not only white space; line breaks are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let body = input.trim_end();
+        if body.trim().is_empty() {
+            return Err(invalid("message must not be empty"));
+        }
+        if body.chars().count() > MESSAGE_BODY_MAX {
+            return Err(invalid(format!("message must be at most {MESSAGE_BODY_MAX} characters")));
+        }
+        reject_control_chars("message", body, true)?;
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse("  Alice_1 ").map(Username::into_inner), Ok("alice_1".into()));
+        assert!(Username::parse("al").is_err());
+        assert!(Username::parse(&"a".repeat(USERNAME_MAX + 1)).is_err());
+        assert!(Username::parse("alice smith").is_err());
+        assert!(Username::parse("ålice").is_err());
+    }
+
+    #[test]
+    fn passwords_are_length_checked_only() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("correct horse").is_ok());
+        assert!(Password::parse(&"x".repeat(PASSWORD_MAX + 1)).is_err());
+        assert_eq!(format!("{:?}", Password::parse("secret-secret")), "Ok(Password(<redacted>))");
+    }
+
+    #[test]
+    fn message_bodies_keep_newlines_but_refuse_blank_and_nul() {
+        assert_eq!(MessageBody::parse("hi\nthere  \n").map(MessageBody::into_inner), Ok("hi\nthere".into()));
+        assert!(MessageBody::parse(" \n\t ").is_err());
+        assert!(MessageBody::parse("a\0b").is_err());
+        assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX)).is_ok());
+        assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn titles_and_display_names_are_trimmed_and_bounded() {
+        assert_eq!(ChatTitle::parse("  Team  ").map(ChatTitle::into_inner), Ok("Team".into()));
+        assert!(ChatTitle::parse("   ").is_err());
+        assert!(ChatTitle::parse("a\u{7}b").is_err());
+        assert!(DisplayName::parse(&"x".repeat(DISPLAY_NAME_MAX + 1)).is_err());
+        assert_eq!(DisplayName::parse(" Bob ").map(DisplayName::into_inner), Ok("Bob".into()));
+    }
+}

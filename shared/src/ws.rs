@@ -1,0 +1,81 @@
+//! The WebSocket protocol: one JSON object per text frame, `{"type": ..., "data": {...}}`.
+//! Client events are imperatives, server events are past-tense facts. Only this module
+//! knows the wire format; the tests below pin the JSON of every variant.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Chat, Message, User};
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::{ChatId, ClientId, MessageId, UserId};
+
+/// What a client may ask over the socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum ClientEvent {
+    /// Acknowledged by `message_created` carrying the same `client_id`, or by `error`.
+    SendMessage { chat_id: ChatId, client_id: ClientId, body: String },
+    Typing { chat_id: ChatId },
+    MarkRead { chat_id: ChatId, seq: i64 },
+    Ping { nonce: u64 },
+}
+
+/// One user's reactions with one emoji on one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<UserId>,
+}
+
+/// The `error` event: the same `code`/`message` as an HTTP error, plus the `client_id` of
+/// the send it answers, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEvent {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+}
+
+impl ErrorEvent {
+    pub fn new(error: ApiError, client_id: Option<ClientId>) -> Self {
+        Self { code: error.code, message: error.message, client_id }
+    }
+}
+
+/// What the server tells a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// First event on every connection.
+    Ready { user: User, protocol_version: u32 },
+    /// A new message; to its sender this is also the acknowledgement (same `client_id`).
+    MessageCreated { message: Message },
+    Typing { chat_id: ChatId, user_id: UserId },
+    Presence { user_id: UserId, online: bool },
+    ChatCreated { chat: Chat },
+    ChatUpdated { chat: Chat },
+    MemberAdded { chat_id: ChatId, user: User },
+    MemberRemoved { chat_id: ChatId, user_id: UserId },
+    Read { chat_id: ChatId, user_id: UserId, seq: i64 },
+    MessageUpdated { message: Message },
+    MessageDeleted { chat_id: ChatId, message_id: MessageId },
+    ReactionsChanged { chat_id: ChatId, message_id: MessageId, reactions: Vec<Reaction> },
+    Error(ErrorEvent),
+    Pong { nonce: u64 },
+    /// The session ended (logout, expiry); the server closes the socket right after.
+    SessionExpired {},
+}
+
+impl ClientEvent {
+    pub fn to_json(&self) -> String {
+        // Serialising these plain structs cannot fail (no maps with non-string keys).
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl ServerEvent {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

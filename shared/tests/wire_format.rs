@@ -1,0 +1,195 @@
+//! Pins the JSON of every socket event and the error body: changing the wire format must
+//! break this test first.
+
+use chrono::{TimeZone, Utc};
+use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, User};
+use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
+use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const U1: &str = "00000000-0000-4000-8000-000000000001";
+const C1: &str = "00000000-0000-4000-8000-0000000000c1";
+const M1: &str = "00000000-0000-4000-8000-0000000000a1";
+const K1: &str = "00000000-0000-4000-8000-0000000000b1";
+
+fn id(s: &str) -> Uuid {
+    Uuid::parse_str(s).unwrap()
+}
+
+fn user() -> User {
+    User { id: UserId(id(U1)), username: "alice".into(), display_name: "Alice".into() }
+}
+
+fn user_json() -> Value {
+    json!({"id": U1, "username": "alice", "display_name": "Alice"})
+}
+
+fn message() -> Message {
+    Message {
+        id: MessageId(id(M1)),
+        chat_id: ChatId(id(C1)),
+        seq: 7,
+        sender_id: UserId(id(U1)),
+        client_id: ClientId(id(K1)),
+        body: "hi".into(),
+        created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        edited_at: None,
+        deleted: false,
+    }
+}
+
+fn message_json() -> Value {
+    json!({
+        "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi",
+        "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false
+    })
+}
+
+fn chat() -> Chat {
+    Chat {
+        id: ChatId(id(C1)),
+        kind: ChatKind::Group,
+        title: Some("Team".into()),
+        owner_id: Some(UserId(id(U1))),
+        closed: false,
+        members: vec![Member { user: user(), role: Role::Owner }],
+        last_seq: 7,
+        last_read_seq: 6,
+        unread_count: 1,
+        last_message: Some(message()),
+    }
+}
+
+fn chat_json() -> Value {
+    json!({
+        "id": C1, "kind": "group", "title": "Team", "owner_id": U1, "closed": false,
+        "members": [{"user": user_json(), "role": "owner"}],
+        "last_seq": 7, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
+    })
+}
+
+/// Serialises to exactly `expected` and parses back to the same value.
+fn assert_wire<T>(value: T, expected: Value)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let encoded = serde_json::to_value(&value).unwrap();
+    assert_eq!(encoded, expected);
+    let decoded: T = serde_json::from_value(expected).unwrap();
+    assert_eq!(decoded, value);
+}
+
+#[test]
+fn client_events() {
+    let chat_id = ChatId(id(C1));
+    assert_wire(
+        ClientEvent::SendMessage { chat_id, client_id: ClientId(id(K1)), body: "hi".into() },
+        json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "hi"}}),
+    );
+    assert_wire(ClientEvent::Typing { chat_id }, json!({"type": "typing", "data": {"chat_id": C1}}));
+    assert_wire(
+        ClientEvent::MarkRead { chat_id, seq: 3 },
+        json!({"type": "mark_read", "data": {"chat_id": C1, "seq": 3}}),
+    );
+    assert_wire(ClientEvent::Ping { nonce: 42 }, json!({"type": "ping", "data": {"nonce": 42}}));
+}
+
+#[test]
+fn server_events() {
+    let chat_id = ChatId(id(C1));
+    let user_id = UserId(id(U1));
+    let message_id = MessageId(id(M1));
+    let cases = vec![
+        (
+            ServerEvent::Ready { user: user(), protocol_version: 1 },
+            json!({"type": "ready", "data": {"user": user_json(), "protocol_version": 1}}),
+        ),
+        (
+            ServerEvent::MessageCreated { message: message() },
+            json!({"type": "message_created", "data": {"message": message_json()}}),
+        ),
+        (
+            ServerEvent::Typing { chat_id, user_id },
+            json!({"type": "typing", "data": {"chat_id": C1, "user_id": U1}}),
+        ),
+        (
+            ServerEvent::Presence { user_id, online: true },
+            json!({"type": "presence", "data": {"user_id": U1, "online": true}}),
+        ),
+        (ServerEvent::ChatCreated { chat: chat() }, json!({"type": "chat_created", "data": {"chat": chat_json()}})),
+        (ServerEvent::ChatUpdated { chat: chat() }, json!({"type": "chat_updated", "data": {"chat": chat_json()}})),
+        (
+            ServerEvent::MemberAdded { chat_id, user: user() },
+            json!({"type": "member_added", "data": {"chat_id": C1, "user": user_json()}}),
+        ),
+        (
+            ServerEvent::MemberRemoved { chat_id, user_id },
+            json!({"type": "member_removed", "data": {"chat_id": C1, "user_id": U1}}),
+        ),
+        (
+            ServerEvent::Read { chat_id, user_id, seq: 5 },
+            json!({"type": "read", "data": {"chat_id": C1, "user_id": U1, "seq": 5}}),
+        ),
+        (
+            ServerEvent::MessageUpdated { message: message() },
+            json!({"type": "message_updated", "data": {"message": message_json()}}),
+        ),
+        (
+            ServerEvent::MessageDeleted { chat_id, message_id },
+            json!({"type": "message_deleted", "data": {"chat_id": C1, "message_id": M1}}),
+        ),
+        (
+            ServerEvent::ReactionsChanged {
+                chat_id,
+                message_id,
+                reactions: vec![Reaction { emoji: "👍".into(), user_ids: vec![user_id] }],
+            },
+            json!({"type": "reactions_changed", "data": {
+                "chat_id": C1, "message_id": M1, "reactions": [{"emoji": "👍", "user_ids": [U1]}]
+            }}),
+        ),
+        (
+            ServerEvent::Error(ErrorEvent {
+                code: ErrorCode::Validation,
+                message: "message must not be empty".into(),
+                client_id: Some(ClientId(id(K1))),
+            }),
+            json!({"type": "error", "data": {
+                "code": "validation", "message": "message must not be empty", "client_id": K1
+            }}),
+        ),
+        (
+            ServerEvent::Error(ErrorEvent { code: ErrorCode::NotFound, message: "no".into(), client_id: None }),
+            json!({"type": "error", "data": {"code": "not_found", "message": "no"}}),
+        ),
+        (ServerEvent::Pong { nonce: 9 }, json!({"type": "pong", "data": {"nonce": 9}})),
+        (ServerEvent::SessionExpired {}, json!({"type": "session_expired", "data": {}})),
+    ];
+    for (event, expected) in cases {
+        assert_wire(event, expected);
+    }
+}
+
+#[test]
+fn error_body_and_create_chat_requests() {
+    assert_wire(
+        ErrorBody { error: ApiError::new(ErrorCode::RateLimited, "slow down") },
+        json!({"error": {"code": "rate_limited", "message": "slow down"}}),
+    );
+    assert_wire(
+        CreateChatRequest::Direct { user_id: UserId(id(U1)) },
+        json!({"kind": "direct", "user_id": U1}),
+    );
+    assert_wire(
+        CreateChatRequest::Group { title: "Team".into(), member_ids: vec![UserId(id(U1))] },
+        json!({"kind": "group", "title": "Team", "member_ids": [U1]}),
+    );
+}
+
+#[test]
+fn unknown_or_malformed_client_events_are_rejected() {
+    assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"launch_missiles","data":{}}"#).is_err());
+    assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"typing","data":{"chat_id":"nope"}}"#).is_err());
+    assert!(serde_json::from_str::<ClientEvent>("not json").is_err());
+}
