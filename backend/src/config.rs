@@ -82,8 +82,11 @@ impl Settings {
             s.cookie_secure = secure;
         }
         if let Some(origins) = var("ALLOWED_ORIGINS") {
-            s.allowed_origins =
-                origins.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect();
+            s.allowed_origins = origins
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         s.dist_dir = match var("DIST_DIR") {
             Some(dir) => Some(PathBuf::from(dir)),
@@ -115,6 +118,8 @@ where
 {
     match var(name) {
         None => Ok(None),
-        Some(raw) => raw.trim().parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}")),
+        Some(raw) => {
+            raw.trim().parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}"))
+        }
     }
 }

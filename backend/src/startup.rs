@@ -55,7 +55,10 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(json_config())
-                .app_data(web::QueryConfig::default().error_handler(|err, _| AppError::Validation(err.to_string()).into()))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|err, _| AppError::Validation(err.to_string()).into()),
+                )
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .configure(routes::configure)
                 .configure(|cfg| serve_spa(cfg, dist_dir.clone()))
@@ -84,7 +87,9 @@ fn json_config() -> web::JsonConfig {
             | JsonPayloadError::Payload(PayloadError::Overflow) => {
                 AppError::PayloadTooLarge(format!("request body is larger than {MAX_JSON_BODY_BYTES} bytes"))
             }
-            JsonPayloadError::ContentType => AppError::Validation("expected a JSON body (Content-Type: application/json)".into()),
+            JsonPayloadError::ContentType => {
+                AppError::Validation("expected a JSON body (Content-Type: application/json)".into())
+            }
             JsonPayloadError::Deserialize(e) => AppError::Validation(format!("invalid JSON: {e}")),
             other => AppError::Validation(other.to_string()),
         };
@@ -96,14 +101,16 @@ fn json_config() -> web::JsonConfig {
 fn serve_spa(cfg: &mut web::ServiceConfig, dist_dir: Option<PathBuf>) {
     let Some(dist) = dist_dir else { return };
     let index = dist.join("index.html");
-    cfg.service(Files::new("/", dist).index_file("index.html").default_handler(fn_service(move |req: ServiceRequest| {
-        let index = index.clone();
-        async move {
-            let (req, _) = req.into_parts();
-            let response = NamedFile::open_async(&index).await?.into_response(&req);
-            Ok(ServiceResponse::new(req, response))
-        }
-    })));
+    cfg.service(Files::new("/", dist).index_file("index.html").default_handler(fn_service(
+        move |req: ServiceRequest| {
+            let index = index.clone();
+            async move {
+                let (req, _) = req.into_parts();
+                let response = NamedFile::open_async(&index).await?.into_response(&req);
+                Ok(ServiceResponse::new(req, response))
+            }
+        },
+    )));
 }
 
 /// Housekeeping: expired sessions are already refused; this keeps the table small.
@@ -112,7 +119,9 @@ async fn delete_expired_sessions(state: web::Data<AppState>) {
     loop {
         tick.tick().await;
         let result = match state.db.get().await {
-            Ok(mut conn) => db::sessions::delete_expired(&mut conn, chrono::Utc::now()).await.map_err(anyhow::Error::from),
+            Ok(mut conn) => {
+                db::sessions::delete_expired(&mut conn, chrono::Utc::now()).await.map_err(anyhow::Error::from)
+            }
             Err(e) => Err(anyhow::Error::from(e)),
         };
         match result {

@@ -15,9 +15,7 @@ fn invalid(message: impl Into<String>) -> ValidationError {
 /// Control characters (NUL above all: PostgreSQL text cannot hold it) are refused
 /// everywhere; `allow_newlines` lets message bodies keep line breaks and tabs.
 fn reject_control_chars(field: &str, value: &str, allow_newlines: bool) -> Result<(), ValidationError> {
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')));
+    let bad = value.chars().any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')));
     if bad {
         return Err(invalid(format!("{field} contains control characters")));
     }
@@ -33,9 +31,7 @@ impl Username {
         let name = input.trim().to_lowercase();
         let len = name.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
-            return Err(invalid(format!(
-                "username must be {USERNAME_MIN} to {USERNAME_MAX} characters"
-            )));
+            return Err(invalid(format!("username must be {USERNAME_MIN} to {USERNAME_MAX} characters")));
         }
         if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return Err(invalid("username may contain only letters, digits and _"));
@@ -61,9 +57,7 @@ impl Password {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let len = input.chars().count();
         if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
-            return Err(invalid(format!(
-                "password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
-            )));
+            return Err(invalid(format!("password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")));
         }
         Ok(Self(input.to_owned()))
     }

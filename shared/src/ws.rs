@@ -13,10 +13,21 @@ use crate::ids::{ChatId, ClientId, MessageId, UserId};
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// Acknowledged by `message_created` carrying the same `client_id`, or by `error`.
-    SendMessage { chat_id: ChatId, client_id: ClientId, body: String },
-    Typing { chat_id: ChatId },
-    MarkRead { chat_id: ChatId, seq: i64 },
-    Ping { nonce: u64 },
+    SendMessage {
+        chat_id: ChatId,
+        client_id: ClientId,
+        body: String,
+    },
+    Typing {
+        chat_id: ChatId,
+    },
+    MarkRead {
+        chat_id: ChatId,
+        seq: i64,
+    },
+    Ping {
+        nonce: u64,
+    },
 }
 
 /// One user's reactions with one emoji on one message.
@@ -48,21 +59,57 @@ impl ErrorEvent {
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// First event on every connection.
-    Ready { user: User, protocol_version: u32 },
+    Ready {
+        user: User,
+        protocol_version: u32,
+    },
     /// A new message; to its sender this is also the acknowledgement (same `client_id`).
-    MessageCreated { message: Message },
-    Typing { chat_id: ChatId, user_id: UserId },
-    Presence { user_id: UserId, online: bool },
-    ChatCreated { chat: Chat },
-    ChatUpdated { chat: Chat },
-    MemberAdded { chat_id: ChatId, user: User },
-    MemberRemoved { chat_id: ChatId, user_id: UserId },
-    Read { chat_id: ChatId, user_id: UserId, seq: i64 },
-    MessageUpdated { message: Message },
-    MessageDeleted { chat_id: ChatId, message_id: MessageId },
-    ReactionsChanged { chat_id: ChatId, message_id: MessageId, reactions: Vec<Reaction> },
+    MessageCreated {
+        message: Message,
+    },
+    Typing {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
+    Presence {
+        user_id: UserId,
+        online: bool,
+    },
+    ChatCreated {
+        chat: Chat,
+    },
+    ChatUpdated {
+        chat: Chat,
+    },
+    MemberAdded {
+        chat_id: ChatId,
+        user: User,
+    },
+    MemberRemoved {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
+    Read {
+        chat_id: ChatId,
+        user_id: UserId,
+        seq: i64,
+    },
+    MessageUpdated {
+        message: Message,
+    },
+    MessageDeleted {
+        chat_id: ChatId,
+        message_id: MessageId,
+    },
+    ReactionsChanged {
+        chat_id: ChatId,
+        message_id: MessageId,
+        reactions: Vec<Reaction>,
+    },
     Error(ErrorEvent),
-    Pong { nonce: u64 },
+    Pong {
+        nonce: u64,
+    },
     /// The session ended (logout, expiry); the server closes the socket right after.
     SessionExpired {},
 }

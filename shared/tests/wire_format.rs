@@ -1,6 +1,7 @@
 //! Pins the JSON of every socket event and the error body: changing the wire format must
 //! break this test first.
 
+#![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
 use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, User};
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
@@ -117,8 +118,14 @@ fn server_events() {
             ServerEvent::Presence { user_id, online: true },
             json!({"type": "presence", "data": {"user_id": U1, "online": true}}),
         ),
-        (ServerEvent::ChatCreated { chat: chat() }, json!({"type": "chat_created", "data": {"chat": chat_json()}})),
-        (ServerEvent::ChatUpdated { chat: chat() }, json!({"type": "chat_updated", "data": {"chat": chat_json()}})),
+        (
+            ServerEvent::ChatCreated { chat: chat() },
+            json!({"type": "chat_created", "data": {"chat": chat_json()}}),
+        ),
+        (
+            ServerEvent::ChatUpdated { chat: chat() },
+            json!({"type": "chat_updated", "data": {"chat": chat_json()}}),
+        ),
         (
             ServerEvent::MemberAdded { chat_id, user: user() },
             json!({"type": "member_added", "data": {"chat_id": C1, "user": user_json()}}),
@@ -160,7 +167,11 @@ fn server_events() {
             }}),
         ),
         (
-            ServerEvent::Error(ErrorEvent { code: ErrorCode::NotFound, message: "no".into(), client_id: None }),
+            ServerEvent::Error(ErrorEvent {
+                code: ErrorCode::NotFound,
+                message: "no".into(),
+                client_id: None,
+            }),
             json!({"type": "error", "data": {"code": "not_found", "message": "no"}}),
         ),
         (ServerEvent::Pong { nonce: 9 }, json!({"type": "pong", "data": {"nonce": 9}})),

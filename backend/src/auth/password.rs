@@ -21,7 +21,10 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(max_concurrent: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: Arc::new(OnceCell::new()) }
+        Self {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a random salt.
@@ -47,7 +50,8 @@ impl PasswordHasher {
         let password = password.to_owned();
         let matches = self
             .blocking(move || {
-                let parsed = PasswordHash::new(&stored).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
+                let parsed =
+                    PasswordHash::new(&stored).map_err(|e| anyhow!("stored hash unreadable: {e}"))?;
                 Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
             })
             .await?;

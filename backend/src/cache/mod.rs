@@ -65,7 +65,9 @@ impl Cache {
             }
         });
         if pool.is_none() {
-            tracing::warn!("no Redis configured: sessions and memberships are read from PostgreSQL every time");
+            tracing::warn!(
+                "no Redis configured: sessions and memberships are read from PostgreSQL every time"
+            );
         }
         Self { pool, healthy: Arc::new(AtomicBool::new(true)) }
     }

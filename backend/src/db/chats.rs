@@ -19,7 +19,11 @@ pub async fn create(conn: &mut AsyncPgConnection, chat: &ChatRow, members: &[Mem
 }
 
 /// The direct chat between two users, given lower id first.
-pub async fn find_direct(conn: &mut AsyncPgConnection, low: Uuid, high: Uuid) -> QueryResult<Option<ChatRow>> {
+pub async fn find_direct(
+    conn: &mut AsyncPgConnection,
+    low: Uuid,
+    high: Uuid,
+) -> QueryResult<Option<ChatRow>> {
     chats::table
         .filter(chats::direct_low.eq(low))
         .filter(chats::direct_high.eq(high))
@@ -72,5 +76,9 @@ pub async fn members_with_users(
 
 /// Ids of a chat's members: who receives its events.
 pub async fn member_ids(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Vec<Uuid>> {
-    chat_members::table.filter(chat_members::chat_id.eq(chat_id)).select(chat_members::user_id).load(conn).await
+    chat_members::table
+        .filter(chat_members::chat_id.eq(chat_id))
+        .select(chat_members::user_id)
+        .load(conn)
+        .await
 }

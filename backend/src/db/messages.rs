@@ -75,7 +75,10 @@ pub async fn by_client_id(
 }
 
 /// The newest message of each of the given chats.
-pub async fn latest_for_chats(conn: &mut AsyncPgConnection, chat_ids: &[Uuid]) -> QueryResult<Vec<MessageRow>> {
+pub async fn latest_for_chats(
+    conn: &mut AsyncPgConnection,
+    chat_ids: &[Uuid],
+) -> QueryResult<Vec<MessageRow>> {
     messages::table
         .filter(messages::chat_id.eq_any(chat_ids))
         .distinct_on(messages::chat_id)

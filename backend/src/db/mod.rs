@@ -44,7 +44,9 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<()> {
             use diesel_async::AsyncConnection;
             let conn = AsyncPgConnection::establish(&url).await.context("connecting to PostgreSQL")?;
             let mut harness = AsyncMigrationHarness::new(conn);
-            harness.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+            harness
+                .run_pending_migrations(MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
             Ok(())
         })
     })

@@ -26,7 +26,11 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<V
 }
 
 /// Active users whose username starts with `prefix`, alphabetically.
-pub async fn search_prefix(conn: &mut AsyncPgConnection, prefix: &str, limit: i64) -> QueryResult<Vec<UserRow>> {
+pub async fn search_prefix(
+    conn: &mut AsyncPgConnection,
+    prefix: &str,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
     let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     users::table
         .filter(users::username.like(format!("{escaped}%")))

@@ -23,7 +23,12 @@ use crate::startup::AppState;
 const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 
 /// Runs until the client leaves, the connection dies, or the hub or the session ends it.
-pub async fn run(state: actix_web::web::Data<AppState>, auth: Authenticated, mut session: Session, mut stream: AggregatedMessageStream) {
+pub async fn run(
+    state: actix_web::web::Data<AppState>,
+    auth: Authenticated,
+    mut session: Session,
+    mut stream: AggregatedMessageStream,
+) {
     let user_id = auth.user_id();
     let mut reg = state.hub.register(user_id, auth.token_hash, state.settings.outbound_queue);
     tracing::info!(conn = reg.id, "socket open");
@@ -118,7 +123,10 @@ async fn handle_text(
     let event = match serde_json::from_str::<ClientEvent>(text) {
         Ok(event) => event,
         Err(e) => {
-            return Some(error_event(ApiError::new(ErrorCode::Validation, format!("malformed event: {e}")), None));
+            return Some(error_event(
+                ApiError::new(ErrorCode::Validation, format!("malformed event: {e}")),
+                None,
+            ));
         }
     };
     match event {
@@ -127,7 +135,9 @@ async fn handle_text(
                 // The hub delivered `message_created` to this socket too.
                 Ok(sent) if sent.created => None,
                 // A retry: only this socket needs the ack again.
-                Ok(sent) => Some(ByteString::from(ServerEvent::MessageCreated { message: sent.message }.to_json())),
+                Ok(sent) => {
+                    Some(ByteString::from(ServerEvent::MessageCreated { message: sent.message }.to_json()))
+                }
                 Err(e) => Some(app_error_event(&e, Some(client_id))),
             }
         }
@@ -139,7 +149,9 @@ async fn handle_text(
             match services::chats::require_member(state, chat_id, auth.user_id()).await {
                 Ok(members) => {
                     let others: Vec<_> = members.into_iter().filter(|m| *m != auth.user_id()).collect();
-                    state.hub.send_to_users(&others, &ServerEvent::Typing { chat_id, user_id: auth.user_id() });
+                    state
+                        .hub
+                        .send_to_users(&others, &ServerEvent::Typing { chat_id, user_id: auth.user_id() });
                     None
                 }
                 Err(e) => Some(app_error_event(&e, None)),

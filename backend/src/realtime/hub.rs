@@ -101,7 +101,8 @@ impl Hub {
     pub fn close_session(&self, session: &TokenHash) {
         let mut by_user = self.lock();
         for entries in by_user.values_mut() {
-            let (ended, kept): (Vec<Entry>, Vec<Entry>) = entries.drain(..).partition(|e| &e.session == session);
+            let (ended, kept): (Vec<Entry>, Vec<Entry>) =
+                entries.drain(..).partition(|e| &e.session == session);
             *entries = kept;
             for entry in ended {
                 let _ = entry.kick.send(Kick::SessionEnded);

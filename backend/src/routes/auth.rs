@@ -15,7 +15,10 @@ use crate::startup::AppState;
         (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
     ))]
-pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterRequest>) -> AppResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> AppResult<HttpResponse> {
     let session = services::auth::register(&state, body.into_inner()).await?;
     Ok(with_session_cookie(HttpResponse::Created(), &state, session))
 }
@@ -49,7 +52,11 @@ pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
     web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at })
 }
 
-fn with_session_cookie(mut response: HttpResponseBuilder, state: &AppState, session: NewSession) -> HttpResponse {
+fn with_session_cookie(
+    mut response: HttpResponseBuilder,
+    state: &AppState,
+    session: NewSession,
+) -> HttpResponse {
     let cookie = token::cookie(session.token, state.settings.cookie_secure, state.settings.session_ttl);
     response.cookie(cookie).json(session.info)
 }

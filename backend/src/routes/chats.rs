@@ -39,6 +39,10 @@ pub async fn create(
         (status = 200, description = "The chat with members and roles", body = Chat),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
     ))]
-pub async fn get(state: web::Data<AppState>, auth: Authenticated, path: web::Path<ChatId>) -> AppResult<web::Json<Chat>> {
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+) -> AppResult<web::Json<Chat>> {
     Ok(web::Json(services::chats::get(&state, &auth, path.into_inner()).await?))
 }

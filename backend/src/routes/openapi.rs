@@ -8,12 +8,21 @@ use super::{auth, chats, health, messages, users};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "confab", description = "Self-hostable real-time team chat. Session cookie auth; errors are `{\"error\": {\"code\", \"message\"}}`."),
+    info(
+        title = "confab",
+        description = "Self-hostable real-time team chat. Session cookie auth; errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
     paths(
-        auth::register, auth::login, auth::logout, auth::me,
+        auth::register,
+        auth::login,
+        auth::logout,
+        auth::me,
         users::search,
-        chats::list, chats::create, chats::get,
-        messages::history, messages::send,
+        chats::list,
+        chats::create,
+        chats::get,
+        messages::history,
+        messages::send,
         health::health,
     )
 )]

@@ -19,8 +19,10 @@ pub async fn upgrade(
     origin::check(&req, &state.settings.allowed_origins)?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::Validation(format!("not a WebSocket upgrade: {e}")))?;
-    let stream =
-        stream.max_frame_size(MAX_WS_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_WS_FRAME_BYTES);
+    let stream = stream
+        .max_frame_size(MAX_WS_FRAME_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_WS_FRAME_BYTES);
     let span = tracing::info_span!("socket", user = %auth.user_id());
     actix_web::rt::spawn(connection::run(state, auth, session, stream).instrument(span));
     Ok(response)

@@ -93,7 +93,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Authentica
         return Ok(cached);
     }
     let mut conn = state.db.get().await?;
-    let (session, user) = sessions::find_valid(&mut conn, &token_hash, now).await?.ok_or(AppError::Unauthorized)?;
+    let (session, user) =
+        sessions::find_valid(&mut conn, &token_hash, now).await?.ok_or(AppError::Unauthorized)?;
     let auth = Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at };
     let remaining = (session.expires_at - now).to_std().unwrap_or_default();
     state.cache.set_json(&key, &auth, remaining.min(SESSION_CACHE_TTL)).await;
@@ -105,7 +106,12 @@ async fn start_session(state: &AppState, user: &UserRow) -> AppResult<NewSession
     let token = token::generate();
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.settings.session_ttl).context("session TTL out of range")?;
-    let row = SessionRow { token_hash: token::hash(&token).to_vec(), user_id: user.id, created_at: now, expires_at: now + ttl };
+    let row = SessionRow {
+        token_hash: token::hash(&token).to_vec(),
+        user_id: user.id,
+        created_at: now,
+        expires_at: now + ttl,
+    };
     let mut conn = state.db.get().await?;
     sessions::insert(&mut conn, &row).await?;
     Ok(NewSession { info: SessionInfo { user: user.to_api(), expires_at: row.expires_at }, token })

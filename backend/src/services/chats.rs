@@ -66,12 +66,14 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
                 created_at: now,
                 last_activity_at: now,
             };
-            let members = vec![member_row(chat.id, me_id, Role::Member), member_row(chat.id, other, Role::Member)];
+            let members =
+                vec![member_row(chat.id, me_id, Role::Member), member_row(chat.id, other, Role::Member)];
             (chat, members)
         }
         CreateChatRequest::Group { title, member_ids } => {
             let title = ChatTitle::parse(&title)?;
-            let mut others: Vec<Uuid> = member_ids.into_iter().map(|id| id.0).filter(|id| *id != me_id).collect();
+            let mut others: Vec<Uuid> =
+                member_ids.into_iter().map(|id| id.0).filter(|id| *id != me_id).collect();
             others.sort_unstable();
             others.dedup();
             if others.len() > GROUP_INITIAL_MEMBERS_MAX {
@@ -172,7 +174,10 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
 }
 
 /// The chat as each of its members sees it (for `chat_created`).
-async fn views_for_all_members(conn: &mut AsyncPgConnection, chat_id: Uuid) -> AppResult<HashMap<UserId, Chat>> {
+async fn views_for_all_members(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+) -> AppResult<HashMap<UserId, Chat>> {
     let ids = chats::member_ids(conn, chat_id).await?;
     let mut views = HashMap::new();
     for id in ids {

@@ -51,7 +51,9 @@ pub async fn send(
         // The same retry raced us and won: its row is the answer.
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             let original = messages::by_client_id(&mut conn, me.user_id().0, client_id.0).await?;
-            return original.ok_or(AppError::Conflict("client_id already used".into())).and_then(|row| original_for_retry(row, chat_id));
+            return original
+                .ok_or(AppError::Conflict("client_id already used".into()))
+                .and_then(|row| original_for_retry(row, chat_id));
         }
         Err(e) => return Err(e.into()),
     };
@@ -70,7 +72,12 @@ fn original_for_retry(original: MessageRow, chat_id: ChatId) -> AppResult<Sent> 
 }
 
 /// A page of a chat's history, ascending by seq (promise 4 uses `after`).
-pub async fn history(state: &AppState, me: &Authenticated, chat_id: ChatId, q: HistoryQuery) -> AppResult<MessagePage> {
+pub async fn history(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    q: HistoryQuery,
+) -> AppResult<MessagePage> {
     require_member(state, chat_id, me.user_id()).await?;
     let limit = q.limit.unwrap_or(PAGE_LIMIT_DEFAULT);
     if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
