@@ -149,3 +149,26 @@ pub struct Health {
     pub postgres: String,
     pub redis: String,
 }
+
+/// `POST /api/chats/{id}/read`: I have read up to `seq` (clamped to the chat's last seq;
+/// a read position never moves back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarkReadRequest {
+    pub seq: i64,
+}
+
+/// `PATCH /api/chats/{id}`: rename a group (owner only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RenameChatRequest {
+    pub title: String,
+}
+
+/// `POST /api/chats/{id}/members` (add, owner only) and `POST /api/chats/{id}/owner`
+/// (transfer ownership to a member).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRef {
+    pub user_id: UserId,
+}

@@ -82,3 +82,68 @@ pub async fn member_ids(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryRes
         .load(conn)
         .await
 }
+
+/// One chat row.
+pub async fn by_id(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Option<ChatRow>> {
+    chats::table.find(chat_id).select(ChatRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn add_member(conn: &mut AsyncPgConnection, member: &MemberRow) -> QueryResult<()> {
+    diesel::insert_into(chat_members::table).values(member).execute(conn).await.map(|_| ())
+}
+
+/// Removes a membership; `false` if there was none.
+pub async fn remove_member(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> QueryResult<bool> {
+    diesel::delete(chat_members::table.find((chat_id, user_id))).execute(conn).await.map(|n| n > 0)
+}
+
+pub async fn set_title(conn: &mut AsyncPgConnection, chat_id: Uuid, title: &str) -> QueryResult<()> {
+    diesel::update(chats::table.find(chat_id)).set(chats::title.eq(title)).execute(conn).await.map(|_| ())
+}
+
+pub async fn set_closed(conn: &mut AsyncPgConnection, chat_id: Uuid, closed: bool) -> QueryResult<()> {
+    diesel::update(chats::table.find(chat_id)).set(chats::closed.eq(closed)).execute(conn).await.map(|_| ())
+}
+
+/// Makes `new_owner` the owner and the previous owner a plain member, in one transaction.
+pub async fn transfer_ownership(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    old_owner: Uuid,
+    new_owner: Uuid,
+) -> QueryResult<()> {
+    conn.transaction(async |conn| {
+        diesel::update(chats::table.find(chat_id)).set(chats::owner_id.eq(new_owner)).execute(conn).await?;
+        diesel::update(chat_members::table.find((chat_id, old_owner)))
+            .set(chat_members::role.eq("member"))
+            .execute(conn)
+            .await?;
+        diesel::update(chat_members::table.find((chat_id, new_owner)))
+            .set(chat_members::role.eq("owner"))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Moves a member's read position forward to `seq` (never back, never past the chat's
+/// last message). Returns the new position if it moved.
+pub async fn advance_read(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    user_id: Uuid,
+    seq: i64,
+) -> QueryResult<Option<i64>> {
+    diesel::update(
+        chat_members::table
+            .filter(chat_members::chat_id.eq(chat_id))
+            .filter(chat_members::user_id.eq(user_id))
+            .filter(chat_members::last_read_seq.lt(seq)),
+    )
+    .set(chat_members::last_read_seq.eq(seq))
+    .returning(chat_members::last_read_seq)
+    .get_result(conn)
+    .await
+    .optional()
+}

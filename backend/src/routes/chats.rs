@@ -1,8 +1,8 @@
 //! `/api/chats`: list, create, get.
 
 use actix_web::{HttpResponse, web};
-use confab_shared::api::{Chat, CreateChatRequest};
-use confab_shared::{ChatId, ErrorBody};
+use confab_shared::api::{Chat, CreateChatRequest, MarkReadRequest, RenameChatRequest, UserRef};
+use confab_shared::{ChatId, ErrorBody, UserId};
 
 use crate::auth::Authenticated;
 use crate::error::AppResult;
@@ -45,4 +45,112 @@ pub async fn get(
     path: web::Path<ChatId>,
 ) -> AppResult<web::Json<Chat>> {
     Ok(web::Json(services::chats::get(&state, &auth, path.into_inner()).await?))
+}
+
+#[utoipa::path(patch, path = "/api/chats/{chat_id}", tag = "chats", request_body = RenameChatRequest,
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "Renamed; members get `chat_updated`", body = Chat),
+        (status = 400, description = "Invalid title, or a direct chat", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn rename(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    body: web::Json<RenameChatRequest>,
+) -> AppResult<web::Json<Chat>> {
+    Ok(web::Json(services::chats::rename(&state, &auth, path.into_inner(), &body.title).await?))
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/close", tag = "chats",
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "Closed: read-only until reopened; members get `chat_updated`", body = Chat),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn close(state: web::Data<AppState>, auth: Authenticated, path: web::Path<ChatId>) -> AppResult<web::Json<Chat>> {
+    Ok(web::Json(services::chats::set_closed(&state, &auth, path.into_inner(), true).await?))
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/reopen", tag = "chats",
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "Reopened; members get `chat_updated`", body = Chat),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn reopen(state: web::Data<AppState>, auth: Authenticated, path: web::Path<ChatId>) -> AppResult<web::Json<Chat>> {
+    Ok(web::Json(services::chats::set_closed(&state, &auth, path.into_inner(), false).await?))
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/members", tag = "members", request_body = UserRef,
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 201, description = "Added; they get `chat_created`, the others `member_added`", body = Chat),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+        (status = 409, description = "Already a member", body = ErrorBody),
+    ))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    body: web::Json<UserRef>,
+) -> AppResult<HttpResponse> {
+    let chat = services::members::add(&state, &auth, path.into_inner(), body.user_id).await?;
+    Ok(HttpResponse::Created().json(chat))
+}
+
+#[utoipa::path(delete, path = "/api/chats/{chat_id}/members/{user_id}", tag = "members",
+    params(("chat_id" = ChatId, Path, description = "Chat id"), ("user_id" = UserId, Path, description = "Member to remove; your own id to leave")),
+    responses(
+        (status = 204, description = "Removed; every member (and they) get `member_removed`"),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat or member", body = ErrorBody),
+        (status = 409, description = "The owner must hand ownership on before leaving", body = ErrorBody),
+    ))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(ChatId, UserId)>,
+) -> AppResult<HttpResponse> {
+    let (chat_id, user_id) = path.into_inner();
+    services::members::remove(&state, &auth, chat_id, user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/owner", tag = "members", request_body = UserRef,
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "Ownership transferred; members get `chat_updated`", body = Chat),
+        (status = 400, description = "Not a member", body = ErrorBody),
+        (status = 403, description = "Not the owner", body = ErrorBody),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn transfer_ownership(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    body: web::Json<UserRef>,
+) -> AppResult<web::Json<Chat>> {
+    Ok(web::Json(services::members::transfer_ownership(&state, &auth, path.into_inner(), body.user_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/read", tag = "chats", request_body = MarkReadRequest,
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "My read position now; members get `read` if it moved", body = MarkReadRequest),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    body: web::Json<MarkReadRequest>,
+) -> AppResult<web::Json<MarkReadRequest>> {
+    let seq = services::receipts::mark_read(&state, &auth, path.into_inner(), body.seq).await?;
+    Ok(web::Json(MarkReadRequest { seq }))
 }

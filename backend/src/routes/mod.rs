@@ -29,6 +29,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats", web::get().to(chats::list))
             .route("/chats", web::post().to(chats::create))
             .route("/chats/{chat_id}", web::get().to(chats::get))
+            .route("/chats/{chat_id}", web::patch().to(chats::rename))
+            .route("/chats/{chat_id}/close", web::post().to(chats::close))
+            .route("/chats/{chat_id}/reopen", web::post().to(chats::reopen))
+            .route("/chats/{chat_id}/members", web::post().to(chats::add_member))
+            .route("/chats/{chat_id}/members/{user_id}", web::delete().to(chats::remove_member))
+            .route("/chats/{chat_id}/owner", web::post().to(chats::transfer_ownership))
+            .route("/chats/{chat_id}/read", web::post().to(chats::mark_read))
             .route("/chats/{chat_id}/messages", web::get().to(messages::history))
             .route("/chats/{chat_id}/messages", web::post().to(messages::send))
             .default_service(web::to(not_found)),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Role, User};
+use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, User};
 use confab_shared::limits::{GROUP_INITIAL_MEMBERS_MAX, USER_SEARCH_LIMIT};
 use confab_shared::validate::ChatTitle;
 use confab_shared::ws::ServerEvent;
@@ -109,11 +109,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
         }
         Err(e) => return Err(e.into()),
     }
-    let mut views = views_for_all_members(&mut conn, chat.id).await?;
-    drop(conn);
-    for (user_id, chat) in &views {
-        state.hub.send_to_users(&[*user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
-    }
+    let mut views = broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
     let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
     Ok((mine, true))
 }
@@ -129,6 +125,53 @@ pub async fn list(state: &AppState, me: &Authenticated) -> AppResult<Vec<Chat>> 
 pub async fn get(state: &AppState, me: &Authenticated, chat_id: ChatId) -> AppResult<Chat> {
     let mut conn = state.db.get().await?;
     view(&mut conn, chat_id.0, me.user_id().0).await
+}
+
+/// Renames a group (owner only); every member gets `chat_updated`.
+pub async fn rename(state: &AppState, me: &Authenticated, chat_id: ChatId, title: &str) -> AppResult<Chat> {
+    let title = ChatTitle::parse(title)?;
+    let mut conn = state.db.get().await?;
+    owned_group(&mut conn, chat_id, me.user_id()).await?;
+    chats::set_title(&mut conn, chat_id.0, title.as_str()).await?;
+    updated(state, &mut conn, chat_id, me.user_id()).await
+}
+
+/// Closes (read-only) or reopens a group (owner only); every member gets `chat_updated`.
+pub async fn set_closed(state: &AppState, me: &Authenticated, chat_id: ChatId, closed: bool) -> AppResult<Chat> {
+    let mut conn = state.db.get().await?;
+    owned_group(&mut conn, chat_id, me.user_id()).await?;
+    chats::set_closed(&mut conn, chat_id.0, closed).await?;
+    updated(state, &mut conn, chat_id, me.user_id()).await
+}
+
+/// Sends `chat_updated` to every member and returns the caller's view.
+pub(crate) async fn updated(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    chat_id: ChatId,
+    me: UserId,
+) -> AppResult<Chat> {
+    let mut views = broadcast_views(state, conn, chat_id.0, |chat| ServerEvent::ChatUpdated { chat }).await?;
+    views.remove(&me).ok_or(AppError::NotFound)
+}
+
+/// The group `user_id` owns: 404 for non-members (promise 5), 400 for a direct chat,
+/// 403 for a member who is not the owner.
+pub(crate) async fn owned_group(conn: &mut AsyncPgConnection, chat_id: ChatId, user_id: UserId) -> AppResult<ChatRow> {
+    let (chat, _) = chats::membership(conn, chat_id.0, user_id.0).await?.ok_or(AppError::NotFound)?;
+    if chat.kind != "group" {
+        return Err(AppError::Validation("a direct chat has no owner and fixed members".into()));
+    }
+    if chat.owner_id != Some(user_id.0) {
+        return Err(AppError::Forbidden("only the chat's owner can do that".into()));
+    }
+    Ok(chat)
+}
+
+/// Forgets the cached member list after a membership change; the next check reads
+/// PostgreSQL.
+pub(crate) async fn forget_members(state: &AppState, chat_id: ChatId) {
+    state.cache.delete(&keys::members(chat_id)).await;
 }
 
 /// Promise 5: the caller must be a member, or the chat "does not exist" for them.
@@ -150,7 +193,7 @@ pub async fn member_ids(state: &AppState, chat_id: ChatId) -> AppResult<Vec<User
     Ok(ids)
 }
 
-fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {
+pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {
     let role = match role {
         Role::Owner => "owner",
         Role::Member => "member",
@@ -158,7 +201,7 @@ fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {
     MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now() }
 }
 
-async fn require_active_users(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
+pub(crate) async fn require_active_users(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
     let found = users::by_ids(conn, ids).await?;
     if found.iter().filter(|u| !u.disabled).count() == ids.len() {
         Ok(())
@@ -173,17 +216,49 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
     assemble(conn, vec![row]).await?.pop().ok_or(AppError::NotFound)
 }
 
-/// The chat as each of its members sees it (for `chat_created`).
-async fn views_for_all_members(
+/// The chat as each of its members sees it (for `chat_created`, `chat_updated`): three
+/// queries whatever the member count.
+pub(crate) async fn member_views(conn: &mut AsyncPgConnection, chat_id: Uuid) -> AppResult<HashMap<UserId, Chat>> {
+    let chat = chats::by_id(conn, chat_id).await?.ok_or(AppError::NotFound)?;
+    let rows = chats::members_with_users(conn, &[chat_id]).await?;
+    let members: Vec<Member> = rows
+        .iter()
+        .map(|(m, u)| Member { user: u.to_api(), role: if m.role == "owner" { Role::Owner } else { Role::Member } })
+        .collect();
+    let last_message = messages::latest_for_chats(conn, &[chat_id]).await?.first().map(|m| m.to_api());
+    Ok(rows
+        .iter()
+        .map(|(me, _)| (UserId(me.user_id), to_api(&chat, me, members.clone(), last_message.clone())))
+        .collect())
+}
+
+/// Sends each member their own view of the chat, wrapped by `event`.
+pub(crate) async fn broadcast_views(
+    state: &AppState,
     conn: &mut AsyncPgConnection,
     chat_id: Uuid,
+    event: impl Fn(Chat) -> ServerEvent,
 ) -> AppResult<HashMap<UserId, Chat>> {
-    let ids = chats::member_ids(conn, chat_id).await?;
-    let mut views = HashMap::new();
-    for id in ids {
-        views.insert(UserId(id), view(conn, chat_id, id).await?);
+    let views = member_views(conn, chat_id).await?;
+    for (user_id, chat) in &views {
+        state.hub.send_to_users(&[*user_id], &event(chat.clone()));
     }
     Ok(views)
+}
+
+fn to_api(chat: &ChatRow, me: &MemberRow, members: Vec<Member>, last_message: Option<Message>) -> Chat {
+    Chat {
+        id: ChatId(chat.id),
+        kind: if chat.kind == "direct" { ChatKind::Direct } else { ChatKind::Group },
+        title: chat.title.clone(),
+        owner_id: chat.owner_id.map(UserId),
+        closed: chat.closed,
+        members,
+        last_seq: chat.last_seq,
+        last_read_seq: me.last_read_seq,
+        unread_count: (chat.last_seq - me.last_read_seq).max(0),
+        last_message,
+    }
 }
 
 /// Turns (chat, my membership) rows into API chats: three queries whatever the count.
@@ -197,18 +272,7 @@ async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>)
     let mut latest: HashMap<Uuid, _> =
         messages::latest_for_chats(conn, &ids).await?.into_iter().map(|m| (m.chat_id, m.to_api())).collect();
     Ok(rows
-        .into_iter()
-        .map(|(chat, me)| Chat {
-            id: ChatId(chat.id),
-            kind: if chat.kind == "direct" { ChatKind::Direct } else { ChatKind::Group },
-            title: chat.title,
-            owner_id: chat.owner_id.map(UserId),
-            closed: chat.closed,
-            members: members.remove(&chat.id).unwrap_or_default(),
-            last_seq: chat.last_seq,
-            last_read_seq: me.last_read_seq,
-            unread_count: (chat.last_seq - me.last_read_seq).max(0),
-            last_message: latest.remove(&chat.id),
-        })
+        .iter()
+        .map(|(chat, me)| to_api(chat, me, members.remove(&chat.id).unwrap_or_default(), latest.remove(&chat.id)))
         .collect())
 }

@@ -3,4 +3,6 @@
 
 pub mod auth;
 pub mod chats;
+pub mod members;
 pub mod messages;
+pub mod receipts;

@@ -1,0 +1,85 @@
+//! Group membership: the owner adds and removes members and hands ownership on; any
+//! member can leave. Every change is live for every member, and a removed member's
+//! delivery stops at once (promise 5): the member list that fan-out reads is invalidated
+//! before anyone is told.
+
+use confab_shared::api::{Chat, Role};
+use confab_shared::ws::ServerEvent;
+use confab_shared::{ChatId, UserId};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::chats::{forget_members, member_row, owned_group, require_active_users, updated};
+use crate::auth::Authenticated;
+use crate::db::{chats, users};
+use crate::error::{AppError, AppResult};
+use crate::startup::AppState;
+
+/// Adds a user to a group (owner only). They get `chat_created` on their open tabs; the
+/// others get `member_added`.
+pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id: UserId) -> AppResult<Chat> {
+    let mut conn = state.db.get().await?;
+    owned_group(&mut conn, chat_id, me.user_id()).await?;
+    require_active_users(&mut conn, &[user_id.0]).await?;
+    match chats::add_member(&mut conn, &member_row(chat_id.0, user_id.0, Role::Member)).await {
+        Ok(()) => {}
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(AppError::Conflict("already a member".into()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    forget_members(state, chat_id).await;
+    let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
+    let user = users::by_ids(&mut conn, &[user_id.0]).await?.first().map(|u| u.to_api()).ok_or(AppError::NotFound)?;
+    if let Some(chat) = views.get(&user_id) {
+        state.hub.send_to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
+    }
+    let others: Vec<UserId> = views.keys().copied().filter(|id| *id != user_id).collect();
+    state.hub.send_to_users(&others, &ServerEvent::MemberAdded { chat_id, user });
+    views.remove(&me.user_id()).ok_or(AppError::NotFound)
+}
+
+/// Removes `user_id` from a group: the owner removing someone, or anyone leaving (their
+/// own id). The owner must hand ownership on before leaving a group with other members.
+/// Everyone who was a member, the removed one included, gets `member_removed`.
+pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id: UserId) -> AppResult<()> {
+    let mut conn = state.db.get().await?;
+    let leaving = user_id == me.user_id();
+    let chat = if leaving {
+        let (chat, _) = chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
+        if chat.kind != "group" {
+            return Err(AppError::Validation("a direct chat cannot be left".into()));
+        }
+        chat
+    } else {
+        owned_group(&mut conn, chat_id, me.user_id()).await?
+    };
+    let before: Vec<UserId> = chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
+    if !before.contains(&user_id) {
+        return Err(AppError::NotFound);
+    }
+    if leaving && chat.owner_id == Some(me.user_id().0) && before.len() > 1 {
+        return Err(AppError::Conflict("hand ownership to another member before leaving".into()));
+    }
+    chats::remove_member(&mut conn, chat_id.0, user_id.0).await?;
+    forget_members(state, chat_id).await;
+    state.hub.send_to_users(&before, &ServerEvent::MemberRemoved { chat_id, user_id });
+    Ok(())
+}
+
+/// Makes another member the owner (owner only); every member gets `chat_updated`.
+pub async fn transfer_ownership(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    user_id: UserId,
+) -> AppResult<Chat> {
+    let mut conn = state.db.get().await?;
+    owned_group(&mut conn, chat_id, me.user_id()).await?;
+    if chats::membership(&mut conn, chat_id.0, user_id.0).await?.is_none() {
+        return Err(AppError::Validation("ownership can only go to a member".into()));
+    }
+    if user_id != me.user_id() {
+        chats::transfer_ownership(&mut conn, chat_id.0, me.user_id().0, user_id.0).await?;
+    }
+    updated(state, &mut conn, chat_id, me.user_id()).await
+}
