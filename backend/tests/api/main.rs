@@ -1,0 +1,14 @@
+//! The API end to end: the real application on a fresh database per test, driven over HTTP
+//! and WebSocket like a browser would (see `confab-test-support`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod authorization;
+mod bad_input;
+mod chats;
+mod edits;
+mod health;
+mod members;
+mod messages;
+mod receipts;
+mod sockets;
