@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChatId, ClientId, MessageId, UserId};
+pub use crate::ws::Reaction;
 
 /// A user as others see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,10 @@ pub struct Chat {
     pub members: Vec<Member>,
     /// The `seq` of the newest message, 0 when there is none.
     pub last_seq: i64,
+    /// The chat's change position: every new, edited or deleted message and every
+    /// reaction change takes the next number (see `GET /api/chats/{id}/changes`).
+    #[serde(default)]
+    pub last_change: i64,
     pub last_read_seq: i64,
     pub unread_count: i64,
     pub last_message: Option<Message>,
@@ -112,6 +117,13 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,
+    /// The chat's change number of this message's latest change (creation, edit,
+    /// deletion or reaction).
+    #[serde(default)]
+    pub change_seq: i64,
+    /// Reactions, each emoji with who reacted, in the order they were first used.
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
 }
 
 /// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither
@@ -171,4 +183,37 @@ pub struct RenameChatRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRef {
     pub user_id: UserId,
+}
+
+/// `PATCH /api/chats/{id}/messages/{message_id}`: new text (sender only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EditMessageRequest {
+    pub body: String,
+}
+
+/// `POST /api/chats/{id}/messages/{message_id}/reactions`: toggle my reaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionRequest {
+    pub emoji: String,
+}
+
+/// `GET /api/chats/{id}/changes?since=C`: messages changed after change number `since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct ChangesQuery {
+    pub since: i64,
+    pub limit: Option<u32>,
+}
+
+/// Messages (new, edited, deleted, re-reacted) in the order of their latest change, each
+/// once. Continue from the last one's `change_seq` while `has_more`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangesPage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+    /// The chat's change position when this page was read.
+    pub last_change: i64,
 }

@@ -18,6 +18,12 @@ pub const CHAT_TITLE_MAX: usize = 100;
 /// Message bodies.
 pub const MESSAGE_BODY_MAX: usize = 4000;
 
+/// A reaction is one emoji (a few code points at most: flags, skin tones, ZWJ sequences).
+pub const REACTION_EMOJI_MAX: usize = 16;
+
+/// Different emoji on one message.
+pub const REACTIONS_PER_MESSAGE_MAX: usize = 20;
+
 /// Members named when a group is created (the creator is added on top).
 pub const GROUP_INITIAL_MEMBERS_MAX: usize = 100;
 

@@ -147,6 +147,31 @@ impl MessageBody {
     }
 }
 
+/// A reaction: one emoji (up to 16 code points, no spaces or control characters, and not
+/// plain ASCII text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReactionEmoji(String);
+
+impl ReactionEmoji {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let emoji = input.trim();
+        let len = emoji.chars().count();
+        if len == 0 || len > REACTION_EMOJI_MAX {
+            return Err(invalid(format!(
+                "a reaction is one emoji (at most {REACTION_EMOJI_MAX} characters)"
+            )));
+        }
+        if emoji.chars().any(|c| c.is_whitespace() || c.is_control()) || emoji.is_ascii() {
+            return Err(invalid("a reaction is one emoji"));
+        }
+        Ok(Self(emoji.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +200,17 @@ mod tests {
         assert!(MessageBody::parse("a\0b").is_err());
         assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX)).is_ok());
         assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn reactions_are_single_emoji() {
+        assert!(ReactionEmoji::parse("👍").is_ok());
+        assert!(ReactionEmoji::parse("👩‍👩‍👧").is_ok());
+        assert!(ReactionEmoji::parse("🇫🇷").is_ok());
+        assert!(ReactionEmoji::parse("lol").is_err());
+        assert!(ReactionEmoji::parse("").is_err());
+        assert!(ReactionEmoji::parse("👍 👍").is_err());
+        assert!(ReactionEmoji::parse(&"👍".repeat(REACTION_EMOJI_MAX + 1)).is_err());
     }
 
     #[test]

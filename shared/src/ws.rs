@@ -97,14 +97,20 @@ pub enum ServerEvent {
     MessageUpdated {
         message: Message,
     },
+    /// A message became a tombstone; `change_seq` is the chat's change number for it.
     MessageDeleted {
         chat_id: ChatId,
         message_id: MessageId,
+        #[serde(default)]
+        change_seq: i64,
     },
+    /// A message's reactions now read `reactions`; `change_seq` as for `MessageDeleted`.
     ReactionsChanged {
         chat_id: ChatId,
         message_id: MessageId,
         reactions: Vec<Reaction>,
+        #[serde(default)]
+        change_seq: i64,
     },
     Error(ErrorEvent),
     Pong {

@@ -37,13 +37,16 @@ fn message() -> Message {
         created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         edited_at: None,
         deleted: false,
+        change_seq: 7,
+        reactions: vec![],
     }
 }
 
 fn message_json() -> Value {
     json!({
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi",
-        "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false
+        "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
+        "change_seq": 7, "reactions": []
     })
 }
 
@@ -56,6 +59,7 @@ fn chat() -> Chat {
         closed: false,
         members: vec![Member { user: user(), role: Role::Owner }],
         last_seq: 7,
+        last_change: 9,
         last_read_seq: 6,
         unread_count: 1,
         last_message: Some(message()),
@@ -66,7 +70,7 @@ fn chat_json() -> Value {
     json!({
         "id": C1, "kind": "group", "title": "Team", "owner_id": U1, "closed": false,
         "members": [{"user": user_json(), "role": "owner"}],
-        "last_seq": 7, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
+        "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
     })
 }
 
@@ -143,17 +147,18 @@ fn server_events() {
             json!({"type": "message_updated", "data": {"message": message_json()}}),
         ),
         (
-            ServerEvent::MessageDeleted { chat_id, message_id },
-            json!({"type": "message_deleted", "data": {"chat_id": C1, "message_id": M1}}),
+            ServerEvent::MessageDeleted { chat_id, message_id, change_seq: 12 },
+            json!({"type": "message_deleted", "data": {"chat_id": C1, "message_id": M1, "change_seq": 12}}),
         ),
         (
             ServerEvent::ReactionsChanged {
                 chat_id,
                 message_id,
                 reactions: vec![Reaction { emoji: "👍".into(), user_ids: vec![user_id] }],
+                change_seq: 13,
             },
             json!({"type": "reactions_changed", "data": {
-                "chat_id": C1, "message_id": M1, "reactions": [{"emoji": "👍", "user_ids": [U1]}]
+                "chat_id": C1, "message_id": M1, "reactions": [{"emoji": "👍", "user_ids": [U1]}], "change_seq": 13
             }}),
         ),
         (

@@ -6,7 +6,7 @@ use confab_shared::{ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{chat_members, chats, messages, sessions, users};
+use super::schema::{chat_members, chats, message_reactions, messages, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -47,6 +47,7 @@ pub struct ChatRow {
     pub direct_high: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+    pub last_change: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -71,9 +72,20 @@ pub struct MessageRow {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub change_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = message_reactions, check_for_backend(diesel::pg::Pg))]
+pub struct ReactionRow {
+    pub message_id: Uuid,
+    pub user_id: Uuid,
+    pub emoji: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl MessageRow {
+    /// The message without its reactions (see `db::messages::to_api` for those).
     pub fn to_api(&self) -> Message {
         let deleted = self.deleted_at.is_some();
         Message {
@@ -86,6 +98,8 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted,
+            change_seq: self.change_seq,
+            reactions: Vec::new(),
         }
     }
 }

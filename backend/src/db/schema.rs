@@ -1,5 +1,5 @@
 // Diesel table definitions, in the form `diesel print-schema` emits for
-// migrations/2026-11-23-000001_initial. Keep them in step with the migrations.
+// the migrations in migrations/. Keep them in step with the migrations.
 
 diesel::table! {
     chat_members (chat_id, user_id) {
@@ -23,6 +23,7 @@ diesel::table! {
         direct_high -> Nullable<Uuid>,
         created_at -> Timestamptz,
         last_activity_at -> Timestamptz,
+        last_change -> Int8,
     }
 }
 
@@ -37,6 +38,16 @@ diesel::table! {
         created_at -> Timestamptz,
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
+        change_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    message_reactions (message_id, user_id, emoji) {
+        message_id -> Uuid,
+        user_id -> Uuid,
+        emoji -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -62,7 +73,15 @@ diesel::table! {
 
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(chat_members -> users (user_id));
+diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(chat_members, chats, messages, sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    chat_members,
+    chats,
+    message_reactions,
+    messages,
+    sessions,
+    users
+);

@@ -158,9 +158,10 @@ async fn handle_text(
             }
         }
         // Members (this socket included) hear of it as `read`.
-        ClientEvent::MarkRead { chat_id, seq } => {
-            services::receipts::mark_read(state, auth, chat_id, seq).await.err().map(|e| app_error_event(&e, None))
-        }
+        ClientEvent::MarkRead { chat_id, seq } => services::receipts::mark_read(state, auth, chat_id, seq)
+            .await
+            .err()
+            .map(|e| app_error_event(&e, None)),
         ClientEvent::Ping { nonce } => Some(ByteString::from(ServerEvent::Pong { nonce }.to_json())),
     }
 }

@@ -71,7 +71,11 @@ pub async fn rename(
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
     ))]
-pub async fn close(state: web::Data<AppState>, auth: Authenticated, path: web::Path<ChatId>) -> AppResult<web::Json<Chat>> {
+pub async fn close(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+) -> AppResult<web::Json<Chat>> {
     Ok(web::Json(services::chats::set_closed(&state, &auth, path.into_inner(), true).await?))
 }
 
@@ -82,7 +86,11 @@ pub async fn close(state: web::Data<AppState>, auth: Authenticated, path: web::P
         (status = 403, description = "Not the owner", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
     ))]
-pub async fn reopen(state: web::Data<AppState>, auth: Authenticated, path: web::Path<ChatId>) -> AppResult<web::Json<Chat>> {
+pub async fn reopen(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+) -> AppResult<web::Json<Chat>> {
     Ok(web::Json(services::chats::set_closed(&state, &auth, path.into_inner(), false).await?))
 }
 
@@ -136,7 +144,9 @@ pub async fn transfer_ownership(
     path: web::Path<ChatId>,
     body: web::Json<UserRef>,
 ) -> AppResult<web::Json<Chat>> {
-    Ok(web::Json(services::members::transfer_ownership(&state, &auth, path.into_inner(), body.user_id).await?))
+    Ok(web::Json(
+        services::members::transfer_ownership(&state, &auth, path.into_inner(), body.user_id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/chats/{chat_id}/read", tag = "chats", request_body = MarkReadRequest,

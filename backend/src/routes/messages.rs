@@ -1,8 +1,12 @@
-//! `/api/chats/{id}/messages`: history by seq cursor, and sending.
+//! `/api/chats/{id}/messages` and `/changes`: history by seq cursor, sending, editing,
+//! deleting, reacting, and catching up on changes.
 
 use actix_web::{HttpResponse, web};
-use confab_shared::api::{HistoryQuery, Message, MessagePage, SendMessageRequest};
-use confab_shared::{ChatId, ErrorBody};
+use confab_shared::api::{
+    ChangesPage, ChangesQuery, EditMessageRequest, HistoryQuery, Message, MessagePage, Reaction,
+    ReactionRequest, SendMessageRequest,
+};
+use confab_shared::{ChatId, ErrorBody, MessageId};
 
 use crate::auth::Authenticated;
 use crate::error::AppResult;
@@ -45,4 +49,75 @@ pub async fn send(
     let SendMessageRequest { client_id, body } = body.into_inner();
     let sent = services::messages::send(&state, &auth, path.into_inner(), client_id, &body).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
+}
+
+#[utoipa::path(get, path = "/api/chats/{chat_id}/changes", tag = "messages",
+    params(("chat_id" = ChatId, Path, description = "Chat id"), ChangesQuery),
+    responses(
+        (status = 200, description = "Messages changed after `since`, in change order", body = ChangesPage),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+    ))]
+pub async fn changes(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    query: web::Query<ChangesQuery>,
+) -> AppResult<web::Json<ChangesPage>> {
+    Ok(web::Json(services::messages::changes(&state, &auth, path.into_inner(), query.into_inner()).await?))
+}
+
+#[utoipa::path(patch, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages",
+    params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
+    request_body = EditMessageRequest,
+    responses(
+        (status = 200, description = "Edited; members get `message_updated`", body = Message),
+        (status = 403, description = "Not the sender, or the chat is closed", body = ErrorBody),
+        (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
+        (status = 409, description = "The message was deleted", body = ErrorBody),
+    ))]
+pub async fn edit(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(ChatId, MessageId)>,
+    body: web::Json<EditMessageRequest>,
+) -> AppResult<web::Json<Message>> {
+    let (chat_id, message_id) = path.into_inner();
+    Ok(web::Json(services::messages::edit(&state, &auth, chat_id, message_id, &body.body).await?))
+}
+
+#[utoipa::path(delete, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages",
+    params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
+    responses(
+        (status = 204, description = "Deleted (a tombstone stays); members get `message_deleted`"),
+        (status = 403, description = "Neither the sender nor the group's owner, or the chat is closed", body = ErrorBody),
+        (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
+        (status = 409, description = "Already deleted", body = ErrorBody),
+    ))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(ChatId, MessageId)>,
+) -> AppResult<HttpResponse> {
+    let (chat_id, message_id) = path.into_inner();
+    services::messages::delete(&state, &auth, chat_id, message_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/chats/{chat_id}/messages/{message_id}/reactions", tag = "messages",
+    params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
+    request_body = ReactionRequest,
+    responses(
+        (status = 200, description = "Toggled; the message's reactions now; members get `reactions_changed`", body = [Reaction]),
+        (status = 400, description = "Not a single emoji, or too many different reactions", body = ErrorBody),
+        (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
+        (status = 409, description = "The message was deleted", body = ErrorBody),
+    ))]
+pub async fn react(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<(ChatId, MessageId)>,
+    body: web::Json<ReactionRequest>,
+) -> AppResult<web::Json<Vec<Reaction>>> {
+    let (chat_id, message_id) = path.into_inner();
+    Ok(web::Json(services::messages::react(&state, &auth, chat_id, message_id, &body.emoji).await?))
 }

@@ -38,6 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/chats/{chat_id}/read", web::post().to(chats::mark_read))
             .route("/chats/{chat_id}/messages", web::get().to(messages::history))
             .route("/chats/{chat_id}/messages", web::post().to(messages::send))
+            .route("/chats/{chat_id}/messages/{message_id}", web::patch().to(messages::edit))
+            .route("/chats/{chat_id}/messages/{message_id}", web::delete().to(messages::delete))
+            .route("/chats/{chat_id}/messages/{message_id}/reactions", web::post().to(messages::react))
+            .route("/chats/{chat_id}/changes", web::get().to(messages::changes))
             .default_service(web::to(not_found)),
     )
     .route("/ws", web::get().to(ws::upgrade));

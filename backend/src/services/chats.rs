@@ -65,6 +65,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
                 direct_high: Some(high),
                 created_at: now,
                 last_activity_at: now,
+                last_change: 0,
             };
             let members =
                 vec![member_row(chat.id, me_id, Role::Member), member_row(chat.id, other, Role::Member)];
@@ -93,6 +94,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
                 direct_high: None,
                 created_at: now,
                 last_activity_at: now,
+                last_change: 0,
             };
             let mut members = vec![member_row(chat.id, me_id, Role::Owner)];
             members.extend(others.iter().map(|id| member_row(chat.id, *id, Role::Member)));
@@ -109,7 +111,8 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
         }
         Err(e) => return Err(e.into()),
     }
-    let mut views = broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
+    let mut views =
+        broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
     let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
     Ok((mine, true))
 }
@@ -137,7 +140,12 @@ pub async fn rename(state: &AppState, me: &Authenticated, chat_id: ChatId, title
 }
 
 /// Closes (read-only) or reopens a group (owner only); every member gets `chat_updated`.
-pub async fn set_closed(state: &AppState, me: &Authenticated, chat_id: ChatId, closed: bool) -> AppResult<Chat> {
+pub async fn set_closed(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    closed: bool,
+) -> AppResult<Chat> {
     let mut conn = state.db.get().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     chats::set_closed(&mut conn, chat_id.0, closed).await?;
@@ -157,7 +165,11 @@ pub(crate) async fn updated(
 
 /// The group `user_id` owns: 404 for non-members (promise 5), 400 for a direct chat,
 /// 403 for a member who is not the owner.
-pub(crate) async fn owned_group(conn: &mut AsyncPgConnection, chat_id: ChatId, user_id: UserId) -> AppResult<ChatRow> {
+pub(crate) async fn owned_group(
+    conn: &mut AsyncPgConnection,
+    chat_id: ChatId,
+    user_id: UserId,
+) -> AppResult<ChatRow> {
     let (chat, _) = chats::membership(conn, chat_id.0, user_id.0).await?.ok_or(AppError::NotFound)?;
     if chat.kind != "group" {
         return Err(AppError::Validation("a direct chat has no owner and fixed members".into()));
@@ -218,14 +230,21 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
 
 /// The chat as each of its members sees it (for `chat_created`, `chat_updated`): three
 /// queries whatever the member count.
-pub(crate) async fn member_views(conn: &mut AsyncPgConnection, chat_id: Uuid) -> AppResult<HashMap<UserId, Chat>> {
+pub(crate) async fn member_views(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+) -> AppResult<HashMap<UserId, Chat>> {
     let chat = chats::by_id(conn, chat_id).await?.ok_or(AppError::NotFound)?;
     let rows = chats::members_with_users(conn, &[chat_id]).await?;
     let members: Vec<Member> = rows
         .iter()
-        .map(|(m, u)| Member { user: u.to_api(), role: if m.role == "owner" { Role::Owner } else { Role::Member } })
+        .map(|(m, u)| Member {
+            user: u.to_api(),
+            role: if m.role == "owner" { Role::Owner } else { Role::Member },
+        })
         .collect();
-    let last_message = messages::latest_for_chats(conn, &[chat_id]).await?.first().map(|m| m.to_api());
+    let latest = messages::latest_for_chats(conn, &[chat_id]).await?;
+    let last_message = messages::to_api(conn, &latest).await?.pop();
     Ok(rows
         .iter()
         .map(|(me, _)| (UserId(me.user_id), to_api(&chat, me, members.clone(), last_message.clone())))
@@ -255,6 +274,7 @@ fn to_api(chat: &ChatRow, me: &MemberRow, members: Vec<Member>, last_message: Op
         closed: chat.closed,
         members,
         last_seq: chat.last_seq,
+        last_change: chat.last_change,
         last_read_seq: me.last_read_seq,
         unread_count: (chat.last_seq - me.last_read_seq).max(0),
         last_message,
@@ -269,10 +289,13 @@ async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>)
         let role = if member.role == "owner" { Role::Owner } else { Role::Member };
         members.entry(member.chat_id).or_default().push(Member { user: user.to_api(), role });
     }
-    let mut latest: HashMap<Uuid, _> =
-        messages::latest_for_chats(conn, &ids).await?.into_iter().map(|m| (m.chat_id, m.to_api())).collect();
+    let latest = messages::latest_for_chats(conn, &ids).await?;
+    let mut latest: HashMap<Uuid, Message> =
+        messages::to_api(conn, &latest).await?.into_iter().map(|m| (m.chat_id.0, m)).collect();
     Ok(rows
         .iter()
-        .map(|(chat, me)| to_api(chat, me, members.remove(&chat.id).unwrap_or_default(), latest.remove(&chat.id)))
+        .map(|(chat, me)| {
+            to_api(chat, me, members.remove(&chat.id).unwrap_or_default(), latest.remove(&chat.id))
+        })
         .collect())
 }

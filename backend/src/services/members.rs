@@ -29,7 +29,11 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     }
     forget_members(state, chat_id).await;
     let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
-    let user = users::by_ids(&mut conn, &[user_id.0]).await?.first().map(|u| u.to_api()).ok_or(AppError::NotFound)?;
+    let user = users::by_ids(&mut conn, &[user_id.0])
+        .await?
+        .first()
+        .map(|u| u.to_api())
+        .ok_or(AppError::NotFound)?;
     if let Some(chat) = views.get(&user_id) {
         state.hub.send_to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
     }
@@ -45,7 +49,8 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
     let mut conn = state.db.get().await?;
     let leaving = user_id == me.user_id();
     let chat = if leaving {
-        let (chat, _) = chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
+        let (chat, _) =
+            chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
         if chat.kind != "group" {
             return Err(AppError::Validation("a direct chat cannot be left".into()));
         }
@@ -53,7 +58,8 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
     } else {
         owned_group(&mut conn, chat_id, me.user_id()).await?
     };
-    let before: Vec<UserId> = chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
+    let before: Vec<UserId> =
+        chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
     if !before.contains(&user_id) {
         return Err(AppError::NotFound);
     }

@@ -1,16 +1,17 @@
 //! Messages: sending (durable, idempotent, ordered: promises 1–3) and reading history.
 
-use confab_shared::api::{HistoryQuery, Message, MessagePage};
-use confab_shared::limits::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX};
-use confab_shared::validate::MessageBody;
+use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage};
+use confab_shared::limits::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX};
+use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
-use confab_shared::{ChatId, ClientId};
+use confab_shared::{ChatId, ClientId, MessageId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use super::chats::require_member;
 use crate::auth::Authenticated;
-use crate::db::messages::{self, Cursor, NewMessage};
+use crate::db::chats;
+use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
@@ -79,10 +80,7 @@ pub async fn history(
     q: HistoryQuery,
 ) -> AppResult<MessagePage> {
     require_member(state, chat_id, me.user_id()).await?;
-    let limit = q.limit.unwrap_or(PAGE_LIMIT_DEFAULT);
-    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
-        return Err(AppError::Validation(format!("limit must be 1 to {PAGE_LIMIT_MAX}")));
-    }
+    let limit = page_limit(q.limit)?;
     let cursor = match (q.before, q.after) {
         (Some(_), Some(_)) => return Err(AppError::Validation("give before or after, not both".into())),
         (Some(seq), None) | (None, Some(seq)) if seq < 0 => {
@@ -93,6 +91,142 @@ pub async fn history(
         (None, None) => Cursor::Latest,
     };
     let mut conn = state.db.get().await?;
-    let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, i64::from(limit)).await?;
-    Ok(MessagePage { messages: rows.iter().map(MessageRow::to_api).collect(), has_more })
+    let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, limit).await?;
+    Ok(MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more })
+}
+
+/// Promise 4 for changes: messages created, edited, deleted or re-reacted after change
+/// number `since`, in change order. A client that was away fetches this after
+/// re-subscribing and merges by id.
+pub async fn changes(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    q: ChangesQuery,
+) -> AppResult<ChangesPage> {
+    require_member(state, chat_id, me.user_id()).await?;
+    if q.since < 0 {
+        return Err(AppError::Validation("since must not be negative".into()));
+    }
+    let limit = page_limit(q.limit)?;
+    let mut conn = state.db.get().await?;
+    let chat = chats::by_id(&mut conn, chat_id.0).await?.ok_or(AppError::NotFound)?;
+    let (rows, has_more) = messages::changes_since(&mut conn, chat_id.0, q.since, limit).await?;
+    Ok(ChangesPage {
+        messages: messages::to_api(&mut conn, &rows).await?,
+        has_more,
+        last_change: chat.last_change,
+    })
+}
+
+/// Replaces the text of my message; members get `message_updated`.
+pub async fn edit(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    message_id: MessageId,
+    body: &str,
+) -> AppResult<Message> {
+    let body = MessageBody::parse(body)?;
+    let members = require_member(state, chat_id, me.user_id()).await?;
+    let mut conn = state.db.get().await?;
+    let original = live_message(&mut conn, chat_id, message_id).await?;
+    if original.sender_id != me.user_id().0 {
+        return Err(AppError::Forbidden("only its sender can edit a message".into()));
+    }
+    let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str()).await?)?;
+    let message =
+        messages::to_api(&mut conn, std::slice::from_ref(&row)).await?.pop().ok_or(AppError::NotFound)?;
+    state.hub.send_to_users(&members, &ServerEvent::MessageUpdated { message: message.clone() });
+    Ok(message)
+}
+
+/// Deletes a message (its sender, or a group's owner): a tombstone keeps its place and
+/// `seq`. Members get `message_deleted`.
+pub async fn delete(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    message_id: MessageId,
+) -> AppResult<()> {
+    let members = require_member(state, chat_id, me.user_id()).await?;
+    let mut conn = state.db.get().await?;
+    let original = live_message(&mut conn, chat_id, message_id).await?;
+    if original.sender_id != me.user_id().0 {
+        let chat = chats::by_id(&mut conn, chat_id.0).await?.ok_or(AppError::NotFound)?;
+        if chat.owner_id != Some(me.user_id().0) {
+            return Err(AppError::Forbidden(
+                "only its sender or the group's owner can delete a message".into(),
+            ));
+        }
+    }
+    let row = changed(messages::delete(&mut conn, chat_id.0, message_id.0).await?)?;
+    state.hub.send_to_users(
+        &members,
+        &ServerEvent::MessageDeleted { chat_id, message_id, change_seq: row.change_seq },
+    );
+    Ok(())
+}
+
+/// Toggles my reaction with `emoji`; members get `reactions_changed` with the new set.
+pub async fn react(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    message_id: MessageId,
+    emoji: &str,
+) -> AppResult<Vec<confab_shared::api::Reaction>> {
+    let emoji = ReactionEmoji::parse(emoji)?;
+    let members = require_member(state, chat_id, me.user_id()).await?;
+    let mut conn = state.db.get().await?;
+    live_message(&mut conn, chat_id, message_id).await?;
+    let outcome = messages::toggle_reaction(
+        &mut conn,
+        chat_id.0,
+        message_id.0,
+        me.user_id().0,
+        emoji.as_str(),
+        REACTIONS_PER_MESSAGE_MAX,
+    )
+    .await?;
+    let (toggle, change_seq) = changed(outcome)?;
+    if toggle == Toggle::TooMany {
+        return Err(AppError::Validation(format!(
+            "a message can have at most {REACTIONS_PER_MESSAGE_MAX} different reactions"
+        )));
+    }
+    let reactions = messages::reactions(&mut conn, message_id.0).await?;
+    let event =
+        ServerEvent::ReactionsChanged { chat_id, message_id, reactions: reactions.clone(), change_seq };
+    state.hub.send_to_users(&members, &event);
+    Ok(reactions)
+}
+
+/// The message, if it is in this chat and not deleted.
+async fn live_message(
+    conn: &mut diesel_async::AsyncPgConnection,
+    chat_id: ChatId,
+    message_id: MessageId,
+) -> AppResult<MessageRow> {
+    let row = messages::in_chat(conn, chat_id.0, message_id.0).await?.ok_or(AppError::NotFound)?;
+    if row.deleted_at.is_some() {
+        return Err(AppError::Conflict("the message was deleted".into()));
+    }
+    Ok(row)
+}
+
+fn changed<T>(outcome: Changed<T>) -> AppResult<T> {
+    match outcome {
+        Changed::Done(value) => Ok(value),
+        Changed::ChatClosed => Err(AppError::Forbidden("this chat is closed".into())),
+        Changed::Missing => Err(AppError::Conflict("the message was deleted".into())),
+    }
+}
+
+fn page_limit(limit: Option<u32>) -> AppResult<i64> {
+    let limit = limit.unwrap_or(PAGE_LIMIT_DEFAULT);
+    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
+        return Err(AppError::Validation(format!("limit must be 1 to {PAGE_LIMIT_MAX}")));
+    }
+    Ok(i64::from(limit))
 }

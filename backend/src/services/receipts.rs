@@ -18,11 +18,15 @@ pub async fn mark_read(state: &AppState, me: &Authenticated, chat_id: ChatId, se
     }
     let members = require_member(state, chat_id, me.user_id()).await?;
     let mut conn = state.db.get().await?;
-    let (chat, member) = chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
+    let (chat, member) =
+        chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
     let target = seq.min(chat.last_seq);
     match chats::advance_read(&mut conn, chat_id.0, me.user_id().0, target).await? {
         Some(position) => {
-            state.hub.send_to_users(&members, &ServerEvent::Read { chat_id, user_id: me.user_id(), seq: position });
+            state.hub.send_to_users(
+                &members,
+                &ServerEvent::Read { chat_id, user_id: me.user_id(), seq: position },
+            );
             Ok(position)
         }
         None => Ok(member.last_read_seq.max(target)),
