@@ -37,6 +37,9 @@ pub struct Settings {
     /// Events queued for one socket before it counts as too slow and is dropped
     /// (`WS_OUTBOUND_QUEUE`, default 256; promise 9).
     pub outbound_queue: usize,
+    /// A user is announced offline only after this long without any connection
+    /// (`PRESENCE_GRACE_SECS`, default 10 s): reloads never flap (promise 10).
+    pub presence_grace: Duration,
     /// Password hashes computed at once (`MAX_CONCURRENT_HASHES`, default 4): each takes
     /// ~19 MiB and a core for tens of milliseconds.
     pub max_concurrent_hashes: usize,
@@ -59,6 +62,7 @@ impl Settings {
             client_timeout: Duration::from_secs(45),
             outbound_queue: 256,
             max_concurrent_hashes: 4,
+            presence_grace: Duration::from_secs(10),
         }
     }
 
@@ -101,6 +105,9 @@ impl Settings {
         if let Some(n) = parsed("WS_OUTBOUND_QUEUE")? {
             s.outbound_queue = n;
         }
+        if let Some(secs) = parsed("PRESENCE_GRACE_SECS")? {
+            s.presence_grace = Duration::from_secs_f64(secs_f64_checked(secs)?);
+        }
         if let Some(n) = parsed("MAX_CONCURRENT_HASHES")? {
             s.max_concurrent_hashes = n;
         }
@@ -121,5 +128,13 @@ where
         Some(raw) => {
             raw.trim().parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={raw:?} is invalid: {e}"))
         }
+    }
+}
+
+fn secs_f64_checked(secs: f64) -> anyhow::Result<f64> {
+    if secs.is_finite() && secs >= 0.0 {
+        Ok(secs)
+    } else {
+        Err(anyhow::anyhow!("PRESENCE_GRACE_SECS must be >= 0"))
     }
 }

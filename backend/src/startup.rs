@@ -17,7 +17,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::realtime::Hub;
+use crate::realtime::{Hub, Presence};
 use crate::routes;
 
 /// Everything a request or socket needs, shared by all workers.
@@ -26,6 +26,7 @@ pub struct AppState {
     pub db: DbPool,
     pub cache: Cache,
     pub hub: Hub,
+    pub presence: Presence,
     pub hasher: PasswordHasher,
 }
 
@@ -46,7 +47,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let dist_dir = settings.dist_dir.clone();
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
-        let state = web::Data::new(AppState { settings, db, cache, hub: Hub::new(), hasher });
+        let state = web::Data::new(AppState {
+            settings,
+            db,
+            cache,
+            hub: Hub::new(),
+            presence: Presence::new(),
+            hasher,
+        });
 
         tokio::spawn(delete_expired_sessions(state.clone()));
 

@@ -2,6 +2,7 @@
 //! Client events are imperatives, server events are past-tense facts. Only this module
 //! knows the wire format; the tests below pin the JSON of every variant.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Chat, Message, User};
@@ -71,9 +72,13 @@ pub enum ServerEvent {
         chat_id: ChatId,
         user_id: UserId,
     },
+    /// `online` while any connection of the user is alive; `offline` only after a grace
+    /// window without one (promise 10). `last_seen` is when an offline user left, if known.
     Presence {
         user_id: UserId,
         online: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen: Option<DateTime<Utc>>,
     },
     ChatCreated {
         chat: Chat,

@@ -119,8 +119,16 @@ fn server_events() {
             json!({"type": "typing", "data": {"chat_id": C1, "user_id": U1}}),
         ),
         (
-            ServerEvent::Presence { user_id, online: true },
+            ServerEvent::Presence { user_id, online: true, last_seen: None },
             json!({"type": "presence", "data": {"user_id": U1, "online": true}}),
+        ),
+        (
+            ServerEvent::Presence {
+                user_id,
+                online: false,
+                last_seen: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+            },
+            json!({"type": "presence", "data": {"user_id": U1, "online": false, "last_seen": "2026-01-02T03:04:05Z"}}),
         ),
         (
             ServerEvent::ChatCreated { chat: chat() },

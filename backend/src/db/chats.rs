@@ -147,3 +147,17 @@ pub async fn advance_read(
     .await
     .optional()
 }
+
+/// Everyone who shares at least one chat with `user_id`: who hears of their presence.
+pub async fn contacts(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    let mine = diesel::alias!(chat_members as mine);
+    let my_chats =
+        mine.filter(mine.field(chat_members::user_id).eq(user_id)).select(mine.field(chat_members::chat_id));
+    chat_members::table
+        .filter(chat_members::chat_id.eq_any(my_chats))
+        .filter(chat_members::user_id.ne(user_id))
+        .select(chat_members::user_id)
+        .distinct()
+        .load(conn)
+        .await
+}

@@ -41,7 +41,7 @@ pub async fn run(
     tokio::pin!(expiry);
 
     let ready = ServerEvent::Ready { user: auth.user.clone(), protocol_version: PROTOCOL_VERSION };
-    let close: Option<CloseReason> = if session.text(ready.to_json()).await.is_err() {
+    let close: Option<CloseReason> = if greet(&state, &auth, &mut session, ready).await.is_err() {
         None
     } else {
         loop {
@@ -102,8 +102,32 @@ pub async fn run(
         }
     };
     state.hub.unregister(user_id, reg.id);
+    services::presence::disconnected(state.clone(), user_id);
     let _ = session.close(close).await;
     tracing::info!(conn = reg.id, "socket closed");
+}
+
+/// `ready`, then the presence of everyone this user shares a chat with; and this user is
+/// announced online if they just came online.
+async fn greet(
+    state: &AppState,
+    auth: &Authenticated,
+    session: &mut Session,
+    ready: ServerEvent,
+) -> Result<(), actix_ws::Closed> {
+    session.text(ready.to_json()).await?;
+    if let Err(e) = services::presence::connected(state, auth.user_id()).await {
+        tracing::warn!(error = %e.to_api_error(), "could not announce presence");
+    }
+    match services::presence::snapshot(state, auth.user_id()).await {
+        Ok(events) => {
+            for event in events {
+                session.text(event.to_json()).await?;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e.to_api_error(), "no presence snapshot"),
+    }
+    Ok(())
 }
 
 /// Promise 6: tell the client why, then close.

@@ -3,5 +3,7 @@
 
 pub mod connection;
 pub mod hub;
+pub mod presence;
 
 pub use hub::Hub;
+pub use presence::Presence;

@@ -5,4 +5,5 @@ pub mod auth;
 pub mod chats;
 pub mod members;
 pub mod messages;
+pub mod presence;
 pub mod receipts;

@@ -10,5 +10,6 @@ mod edits;
 mod health;
 mod members;
 mod messages;
+mod presence;
 mod receipts;
 mod sockets;
