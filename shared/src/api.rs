@@ -160,6 +160,12 @@ pub struct Health {
     pub status: String,
     pub postgres: String,
     pub redis: String,
+    /// Reads of cached chat lists and newest pages answered from Redis since start.
+    #[serde(default)]
+    pub cache_hits: u64,
+    /// Such reads that went to PostgreSQL (Redis up, entry missing or invalidated).
+    #[serde(default)]
+    pub cache_misses: u64,
 }
 
 /// `POST /api/chats/{id}/read`: I have read up to `seq` (clamped to the chat's last seq;

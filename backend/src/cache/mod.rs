@@ -17,10 +17,35 @@ use serde::de::DeserializeOwned;
 /// How long any one Redis round trip may take before we give up and use Postgres.
 const OP_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Versions outlive every value stored under them (values live minutes), so a version
+/// that expires and restarts from 0 cannot meet a value of its earlier life.
+const VERSION_TTL_SECS: i64 = 24 * 60 * 60;
+
 #[derive(Clone)]
 pub struct Cache {
     pool: Option<Pool>,
     healthy: Arc<AtomicBool>,
+    stats: Arc<Stats>,
+}
+
+/// A versioned read: the value if cached, and the version to store a fresh one under
+/// (`None` when Redis is unavailable: then nothing is stored).
+pub struct Versioned<T> {
+    pub value: Option<T>,
+    pub version: Option<i64>,
+}
+
+#[derive(Default)]
+struct Stats {
+    hits: std::sync::atomic::AtomicU64,
+    misses: std::sync::atomic::AtomicU64,
+}
+
+impl Stats {
+    fn record(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// What `GET /api/health` reports for Redis.
@@ -69,11 +94,7 @@ impl Cache {
                 "no Redis configured: sessions and memberships are read from PostgreSQL every time"
             );
         }
-        Self { pool, healthy: Arc::new(AtomicBool::new(true)) }
-    }
-
-    pub fn disabled() -> Self {
-        Self { pool: None, healthy: Arc::new(AtomicBool::new(false)) }
+        Self { pool, healthy: Arc::new(AtomicBool::new(true)), stats: Arc::default() }
     }
 
     pub async fn status(&self) -> CacheStatus {
@@ -104,6 +125,58 @@ impl Cache {
         }
         let Ok(raw) = serde_json::to_string(value) else { return };
         let _: Option<()> = self.run(async |conn| conn.set_ex(key, raw, secs).await).await;
+    }
+
+    /// Read-through caching without the stale-write race: a *family* (one user's chat
+    /// list, one chat's newest page) has a version number that every write bumps
+    /// ([`Cache::invalidate`]). A reader takes the version first, and on a miss stores what
+    /// it read from PostgreSQL under that version; if a write bumped it meanwhile, the
+    /// possibly stale value lands under a version nobody reads again.
+    pub async fn get_versioned<T: DeserializeOwned>(&self, family: &str) -> Versioned<T> {
+        let version_key = keys::version(family);
+        let Some(version) = self.run(async |conn| conn.get::<_, Option<i64>>(&version_key).await).await
+        else {
+            return Versioned { value: None, version: None };
+        };
+        let version = version.unwrap_or(0);
+        let value = self.get_json(&keys::versioned(family, version)).await;
+        self.stats.record(value.is_some());
+        Versioned { value, version: Some(version) }
+    }
+
+    /// Stores `value` for `family` at the `version` a [`Cache::get_versioned`] returned.
+    pub async fn set_versioned<T: Serialize>(
+        &self,
+        family: &str,
+        version: Option<i64>,
+        value: &T,
+        ttl: Duration,
+    ) {
+        if let Some(version) = version {
+            self.set_json(&keys::versioned(family, version), value, ttl).await;
+        }
+    }
+
+    /// Bumps the version of each family: their cached values are never read again.
+    pub async fn invalidate(&self, families: &[String]) {
+        if families.is_empty() {
+            return;
+        }
+        let _: Option<()> = self
+            .run(async |conn| {
+                let mut pipe = redis::pipe();
+                for family in families {
+                    let key = keys::version(family);
+                    pipe.incr(&key, 1).ignore().expire(&key, VERSION_TTL_SECS).ignore();
+                }
+                pipe.query_async(conn).await
+            })
+            .await;
+    }
+
+    /// Hits and misses of versioned reads since start.
+    pub fn stats(&self) -> (u64, u64) {
+        (self.stats.hits.load(Ordering::Relaxed), self.stats.misses.load(Ordering::Relaxed))
     }
 
     pub async fn delete(&self, key: &str) {

@@ -27,6 +27,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         status: status.into(),
         postgres: if postgres_ok { "ok" } else { "down" }.into(),
         redis: redis.as_str().into(),
+        cache_hits: state.cache.stats().0,
+        cache_misses: state.cache.stats().1,
     };
     if postgres_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }

@@ -25,6 +25,10 @@ use crate::startup::AppState;
 /// change also deletes the entry.
 const MEMBERS_CACHE_TTL: Duration = Duration::from_secs(600);
 
+/// Cached chat lists and newest pages live this long at most; every write that changes
+/// them bumps their version first (see `Cache::get_versioned`).
+pub(crate) const VIEW_CACHE_TTL: Duration = Duration::from_secs(600);
+
 /// Users whose username starts with `q` (case-insensitive), not including the caller.
 pub async fn search_users(state: &AppState, me: &Authenticated, q: &str) -> AppResult<Vec<User>> {
     let prefix = q.trim().to_lowercase();
@@ -118,10 +122,30 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
 }
 
 /// My chats, newest activity first, each with its last message and my unread count.
+/// Served from Redis when warm.
 pub async fn list(state: &AppState, me: &Authenticated) -> AppResult<Vec<Chat>> {
+    let family = keys::chat_list(me.user_id());
+    let cached = state.cache.get_versioned::<Vec<Chat>>(&family).await;
+    if let Some(list) = cached.value {
+        return Ok(list);
+    }
     let mut conn = state.db.get().await?;
     let rows = chats::for_user(&mut conn, me.user_id().0).await?;
-    assemble(&mut conn, rows).await
+    let list = assemble(&mut conn, rows).await?;
+    state.cache.set_versioned(&family, cached.version, &list, VIEW_CACHE_TTL).await;
+    Ok(list)
+}
+
+/// Called by every write that changes what these users' chat lists show (order, last
+/// message, unread counts, titles, members), before anyone is told of the change.
+pub(crate) async fn forget_lists(state: &AppState, users: &[UserId]) {
+    let families: Vec<String> = users.iter().map(|u| keys::chat_list(*u)).collect();
+    state.cache.invalidate(&families).await;
+}
+
+/// Called by every write to a chat's messages, before anyone is told of it.
+pub(crate) async fn forget_newest_page(state: &AppState, chat_id: ChatId) {
+    state.cache.invalidate(&[keys::newest_page(chat_id)]).await;
 }
 
 /// One chat with its members; 404 for non-members (promise 5).
@@ -259,6 +283,7 @@ pub(crate) async fn broadcast_views(
     event: impl Fn(Chat) -> ServerEvent,
 ) -> AppResult<HashMap<UserId, Chat>> {
     let views = member_views(conn, chat_id).await?;
+    forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
     for (user_id, chat) in &views {
         state.hub.send_to_users(&[*user_id], &event(chat.clone()));
     }

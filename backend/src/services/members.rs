@@ -8,7 +8,7 @@ use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::chats::{forget_members, member_row, owned_group, require_active_users, updated};
+use super::chats::{forget_lists, forget_members, member_row, owned_group, require_active_users, updated};
 use crate::auth::Authenticated;
 use crate::db::{chats, users};
 use crate::error::{AppError, AppResult};
@@ -29,6 +29,7 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     }
     forget_members(state, chat_id).await;
     let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
+    forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
     let user = users::by_ids(&mut conn, &[user_id.0])
         .await?
         .first()
@@ -68,6 +69,7 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
     }
     chats::remove_member(&mut conn, chat_id.0, user_id.0).await?;
     forget_members(state, chat_id).await;
+    forget_lists(state, &before).await;
     state.hub.send_to_users(&before, &ServerEvent::MemberRemoved { chat_id, user_id });
     Ok(())
 }

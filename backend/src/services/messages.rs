@@ -8,8 +8,9 @@ use confab_shared::{ChatId, ClientId, MessageId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
-use super::chats::require_member;
+use super::chats::{VIEW_CACHE_TTL, forget_lists, forget_newest_page, require_member};
 use crate::auth::Authenticated;
+use crate::cache::keys;
 use crate::db::chats;
 use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
@@ -60,6 +61,7 @@ pub async fn send(
     };
     drop(conn);
     let message = row.to_api();
+    messages_changed(state, chat_id, &members).await;
     // Promise 1: only now, after the commit, does anyone hear of it.
     state.hub.send_to_users(&members, &ServerEvent::MessageCreated { message: message.clone() });
     Ok(Sent { message, created: true })
@@ -90,9 +92,20 @@ pub async fn history(
         (None, Some(seq)) => Cursor::After(seq),
         (None, None) => Cursor::Latest,
     };
+    // The newest page at the default size is what every client opens a chat with: cached.
+    let family = keys::newest_page(chat_id);
+    let cacheable = cursor == Cursor::Latest && limit == i64::from(PAGE_LIMIT_DEFAULT);
+    let cached = if cacheable { Some(state.cache.get_versioned::<MessagePage>(&family).await) } else { None };
+    if let Some(page) = cached.as_ref().and_then(|c| c.value.clone()) {
+        return Ok(page);
+    }
     let mut conn = state.db.get().await?;
     let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, limit).await?;
-    Ok(MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more })
+    let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more };
+    if let Some(cached) = cached {
+        state.cache.set_versioned(&family, cached.version, &page, VIEW_CACHE_TTL).await;
+    }
+    Ok(page)
 }
 
 /// Promise 4 for changes: messages created, edited, deleted or re-reacted after change
@@ -137,6 +150,7 @@ pub async fn edit(
     let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str()).await?)?;
     let message =
         messages::to_api(&mut conn, std::slice::from_ref(&row)).await?.pop().ok_or(AppError::NotFound)?;
+    messages_changed(state, chat_id, &members).await;
     state.hub.send_to_users(&members, &ServerEvent::MessageUpdated { message: message.clone() });
     Ok(message)
 }
@@ -161,6 +175,7 @@ pub async fn delete(
         }
     }
     let row = changed(messages::delete(&mut conn, chat_id.0, message_id.0).await?)?;
+    messages_changed(state, chat_id, &members).await;
     state.hub.send_to_users(
         &members,
         &ServerEvent::MessageDeleted { chat_id, message_id, change_seq: row.change_seq },
@@ -196,10 +211,18 @@ pub async fn react(
         )));
     }
     let reactions = messages::reactions(&mut conn, message_id.0).await?;
+    messages_changed(state, chat_id, &members).await;
     let event =
         ServerEvent::ReactionsChanged { chat_id, message_id, reactions: reactions.clone(), change_seq };
     state.hub.send_to_users(&members, &event);
     Ok(reactions)
+}
+
+/// A chat's messages changed: its newest page and its members' chat lists (last message,
+/// unread counts, order) are stale.
+async fn messages_changed(state: &AppState, chat_id: ChatId, members: &[confab_shared::UserId]) {
+    forget_newest_page(state, chat_id).await;
+    forget_lists(state, members).await;
 }
 
 /// The message, if it is in this chat and not deleted.

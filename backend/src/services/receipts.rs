@@ -3,7 +3,7 @@
 use confab_shared::ChatId;
 use confab_shared::ws::ServerEvent;
 
-use super::chats::require_member;
+use super::chats::{forget_lists, require_member};
 use crate::auth::Authenticated;
 use crate::db::chats;
 use crate::error::{AppError, AppResult};
@@ -23,6 +23,7 @@ pub async fn mark_read(state: &AppState, me: &Authenticated, chat_id: ChatId, se
     let target = seq.min(chat.last_seq);
     match chats::advance_read(&mut conn, chat_id.0, me.user_id().0, target).await? {
         Some(position) => {
+            forget_lists(state, &[me.user_id()]).await;
             state.hub.send_to_users(
                 &members,
                 &ServerEvent::Read { chat_id, user_id: me.user_id(), seq: position },

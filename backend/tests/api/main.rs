@@ -5,6 +5,7 @@
 mod auth;
 mod authorization;
 mod bad_input;
+mod cache;
 mod chats;
 mod edits;
 mod health;
