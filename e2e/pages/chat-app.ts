@@ -1,0 +1,80 @@
+// Page object for the confab SPA: every locator goes through the data-testid contract.
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export class ChatApp {
+  constructor(readonly page: Page) {}
+
+  /** A username that is unique per run and valid (a-z, 0-9, _; at most 32 chars). */
+  static uniqueName(base: string): string {
+    const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+    return `${base}_${suffix}`.slice(0, 32);
+  }
+
+  testId(id: string): Locator {
+    return this.page.getByTestId(id);
+  }
+
+  async goto(path = '/'): Promise<void> {
+    await this.page.goto(path);
+  }
+
+  async register(username: string, password = 'correct horse battery', displayName?: string): Promise<void> {
+    await this.goto('/');
+    await expect(this.testId('auth-submit')).toBeVisible();
+    // The form opens in sign-in mode; switch once to register.
+    if (!(await this.testId('auth-display-name').isVisible())) {
+      await this.testId('auth-toggle').click();
+    }
+    await this.testId('auth-username').fill(username);
+    await this.testId('auth-display-name').fill(displayName ?? username);
+    await this.testId('auth-password').fill(password);
+    await this.testId('auth-submit').click();
+    await expect(this.testId('me-name')).toHaveText(displayName ?? username);
+  }
+
+  async login(username: string, password = 'correct horse battery'): Promise<void> {
+    await this.goto('/');
+    await this.testId('auth-username').fill(username);
+    await this.testId('auth-password').fill(password);
+    await this.testId('auth-submit').click();
+    await expect(this.testId('logout-button')).toBeVisible();
+  }
+
+  async expectOnline(): Promise<void> {
+    await expect(this.testId('connection-status')).toHaveAttribute('data-state', 'online');
+  }
+
+  /** Opens the New chat dialog, picks `username` and starts a direct chat with them. */
+  async startDirectChat(username: string): Promise<void> {
+    await this.testId('new-chat-button').click();
+    const dialog = this.testId('new-chat-dialog');
+    await expect(dialog).toBeVisible();
+    await this.testId('user-search').fill(username);
+    await this.testId('user-result').filter({ hasText: username }).click();
+    await this.testId('create-chat-submit').click();
+    await expect(dialog).toBeHidden();
+    await expect(this.page).toHaveURL(/\/chats\/[0-9a-f-]{36}$/);
+  }
+
+  chatItem(name: string): Locator {
+    return this.testId('chat-item').filter({ hasText: name });
+  }
+
+  async openChat(name: string): Promise<void> {
+    await this.chatItem(name).click();
+    await expect(this.testId('chat-header')).toContainText(name);
+  }
+
+  async send(text: string): Promise<void> {
+    await this.testId('composer-input').fill(text);
+    await this.testId('composer-input').press('Enter');
+  }
+
+  messages(): Locator {
+    return this.testId('message');
+  }
+
+  message(text: string): Locator {
+    return this.messages().filter({ has: this.page.getByTestId('message-body').getByText(text, { exact: true }) });
+  }
+}

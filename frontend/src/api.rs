@@ -1,0 +1,122 @@
+//! The REST client: one typed function per route, each returning the server's `ApiError`
+//! on failure. Requests are relative (`/api/...`) and carry the same-origin session cookie.
+
+use confab_shared::api::{
+    Chat, CreateChatRequest, LoginRequest, Message, MessagePage, RegisterRequest, SendMessageRequest,
+    SessionInfo, User,
+};
+use confab_shared::{ApiError, ChatId, ErrorBody, ErrorCode};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use web_sys::RequestCredentials;
+
+/// Which page of a chat's history to fetch (all pages are ascending by `seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Newest,
+    Before(i64),
+    After(i64),
+}
+
+pub async fn register(request: &RegisterRequest) -> Result<SessionInfo, ApiError> {
+    json(post("/api/auth/register").json(request)).await
+}
+
+pub async fn login(request: &LoginRequest) -> Result<SessionInfo, ApiError> {
+    json(post("/api/auth/login").json(request)).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    empty(post("/api/auth/logout").build()).await
+}
+
+/// `Ok(None)` when nobody is signed in (401).
+pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
+    match json(get("/api/auth/me").build()).await {
+        Ok(info) => Ok(Some(info)),
+        Err(error) if error.code == ErrorCode::Unauthorized => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn search_users(query: &str) -> Result<Vec<User>, ApiError> {
+    json(get("/api/users").query([("q", query)]).build()).await
+}
+
+pub async fn chats() -> Result<Vec<Chat>, ApiError> {
+    json(get("/api/chats").build()).await
+}
+
+pub async fn chat(id: ChatId) -> Result<Chat, ApiError> {
+    json(get(&format!("/api/chats/{id}")).build()).await
+}
+
+pub async fn create_chat(request: &CreateChatRequest) -> Result<Chat, ApiError> {
+    json(post("/api/chats").json(request)).await
+}
+
+pub async fn messages(id: ChatId, page: Page, limit: u32) -> Result<MessagePage, ApiError> {
+    let limit = limit.to_string();
+    let builder = get(&format!("/api/chats/{id}/messages")).query([("limit", limit.as_str())]);
+    let builder = match page {
+        Page::Newest => builder,
+        Page::Before(seq) => builder.query([("before", seq.to_string())]),
+        Page::After(seq) => builder.query([("after", seq.to_string())]),
+    };
+    json(builder.build()).await
+}
+
+pub async fn send_message(id: ChatId, request: &SendMessageRequest) -> Result<Message, ApiError> {
+    json(post(&format!("/api/chats/{id}/messages")).json(request)).await
+}
+
+fn get(url: &str) -> RequestBuilder {
+    Request::get(url).credentials(RequestCredentials::SameOrigin)
+}
+
+fn post(url: &str) -> RequestBuilder {
+    Request::post(url).credentials(RequestCredentials::SameOrigin)
+}
+
+/// Sends `request` and decodes a JSON success body.
+async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiError> {
+    let response = checked(request).await?;
+    response.json::<T>().await.map_err(|e| unexpected(format!("unreadable response: {e}")))
+}
+
+/// Sends `request` and ignores the success body (204s).
+async fn empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiError> {
+    checked(request).await.map(drop)
+}
+
+async fn checked(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| unexpected(format!("could not build the request: {e}")))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "Cannot reach the server. Check your connection."))?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    Err(match response.json::<ErrorBody>().await {
+        Ok(body) => body.error,
+        Err(_) => ApiError::new(code_for_status(status), format!("The server answered {status}.")),
+    })
+}
+
+fn code_for_status(status: u16) -> ErrorCode {
+    match status {
+        400 | 413 | 422 => ErrorCode::Validation,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        429 => ErrorCode::RateLimited,
+        _ => ErrorCode::Internal,
+    }
+}
+
+fn unexpected(message: String) -> ApiError {
+    ApiError::new(ErrorCode::Internal, message)
+}

@@ -1,0 +1,7 @@
+//! The pieces the chat screen is built from.
+
+pub mod chat_list;
+pub mod composer;
+pub mod connection_status;
+pub mod message_list;
+pub mod new_chat;

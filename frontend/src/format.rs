@@ -1,0 +1,66 @@
+//! How chats, people and times are shown: plain strings, rendered as text nodes.
+
+use chrono::{DateTime, Local, Utc};
+use confab_shared::UserId;
+use confab_shared::api::{Chat, ChatKind, Message};
+
+/// A group's title, or the other member's display name for a direct chat.
+pub fn chat_name(chat: &Chat, me: Option<UserId>) -> String {
+    match chat.kind {
+        ChatKind::Group => chat.title.clone().unwrap_or_else(|| "Untitled group".to_owned()),
+        ChatKind::Direct => chat
+            .members
+            .iter()
+            .find(|m| Some(m.user.id) != me)
+            .or_else(|| chat.members.first())
+            .map(|m| m.user.display_name.clone())
+            .unwrap_or_else(|| "Direct chat".to_owned()),
+    }
+}
+
+/// The display name of `user_id` among the chat's members (empty while the chat loads).
+pub fn member_name(chat: Option<&Chat>, user_id: UserId) -> String {
+    let Some(chat) = chat else { return String::new() };
+    chat.members
+        .iter()
+        .find(|m| m.user.id == user_id)
+        .map(|m| m.user.display_name.clone())
+        .unwrap_or_else(|| "Former member".to_owned())
+}
+
+/// The sidebar's one-line preview of a chat's newest message.
+pub fn preview(chat: &Chat, me: Option<UserId>) -> String {
+    let Some(message) = &chat.last_message else { return "No messages yet".to_owned() };
+    let text = message_text(message);
+    if Some(message.sender_id) == me {
+        return format!("You: {text}");
+    }
+    match chat.kind {
+        ChatKind::Direct => text,
+        ChatKind::Group => format!("{}: {text}", member_name(Some(chat), message.sender_id)),
+    }
+}
+
+fn message_text(message: &Message) -> String {
+    if message.deleted {
+        return "Message deleted".to_owned();
+    }
+    let first_line = message.body.lines().next().unwrap_or_default();
+    let short: String = first_line.chars().take(80).collect();
+    if short.len() < message.body.len() { format!("{short}…") } else { short }
+}
+
+/// `14:05` today, `Mar 3, 14:05` on other days, in the browser's time zone.
+pub fn short_time(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&Local);
+    if local.date_naive() == Local::now().date_naive() {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%b %-d, %H:%M").to_string()
+    }
+}
+
+/// The full timestamp for tooltips and `<time datetime>`.
+pub fn full_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local).format("%A %-d %B %Y, %H:%M:%S").to_string()
+}

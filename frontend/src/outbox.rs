@@ -1,0 +1,78 @@
+//! Optimistic sends: a message shows at once as pending (keyed by a fresh `client_id`),
+//! goes over the socket when it is open or over REST otherwise, and fails on an error or
+//! when no acknowledgement comes in time. A retry reuses the `client_id` (promise 2).
+
+use chrono::Utc;
+use confab_shared::api::SendMessageRequest;
+use confab_shared::validate::MessageBody;
+use confab_shared::ws::{ClientEvent, ServerEvent};
+use confab_shared::{ChatId, ClientId};
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::store::{Pending, SendState, Store};
+use crate::ws::Realtime;
+
+/// How long a send may wait for its `message_created` before it shows as failed.
+const ACK_TIMEOUT_MS: u32 = 10_000;
+
+/// Adds a pending row and sends it. Fails only if the browser cannot make an id.
+pub fn send(store: Store, realtime: Realtime, chat_id: ChatId, body: MessageBody) -> Result<(), String> {
+    let client_id = new_client_id().ok_or("This browser cannot generate message ids.")?;
+    let body = body.into_inner();
+    store.add_pending(
+        chat_id,
+        Pending {
+            client_id,
+            body: body.clone(),
+            created_at: Utc::now(),
+            state: SendState::Sending,
+            attempt: 1,
+        },
+    );
+    deliver(store, realtime, chat_id, client_id, body, 1);
+    Ok(())
+}
+
+/// Sends a failed message again with the same `client_id`: the server returns the original
+/// if the first attempt did arrive, so a retry never duplicates.
+pub fn retry(store: Store, realtime: Realtime, chat_id: ChatId, client_id: ClientId) {
+    let Some(pending) = store.pending(chat_id, client_id) else { return };
+    if let Some(attempt) = store.restart_pending(chat_id, client_id) {
+        deliver(store, realtime, chat_id, client_id, pending.body, attempt);
+    }
+}
+
+fn deliver(
+    store: Store,
+    realtime: Realtime,
+    chat_id: ChatId,
+    client_id: ClientId,
+    body: String,
+    attempt: u32,
+) {
+    let event = ClientEvent::SendMessage { chat_id, client_id, body: body.clone() };
+    if !realtime.send(&event) {
+        spawn_local(async move {
+            match api::send_message(chat_id, &SendMessageRequest { client_id, body }).await {
+                Ok(message) => {
+                    let follow_ups = store.apply(ServerEvent::MessageCreated { message });
+                    store.run(follow_ups);
+                }
+                Err(error) => store.fail_pending(client_id, Some(attempt), error.message),
+            }
+        });
+    }
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(ACK_TIMEOUT_MS).await;
+        store.fail_pending(client_id, Some(attempt), "Not delivered: no answer from the server.".to_owned());
+    });
+}
+
+/// A random (version 4) UUID from the browser's CSPRNG.
+fn new_client_id() -> Option<ClientId> {
+    let mut bytes = [0u8; 16];
+    let crypto = web_sys::window()?.crypto().ok()?;
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(ClientId(uuid::Builder::from_random_bytes(bytes).into_uuid()))
+}

@@ -1,0 +1,148 @@
+//! The signed-in screen: a sidebar with the chat list and the open chat beside it.
+
+use confab_shared::ChatId;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::api;
+use crate::components::chat_list::ChatList;
+use crate::components::composer::Composer;
+use crate::components::connection_status::ConnectionStatus;
+use crate::components::message_list::MessageList;
+use crate::components::new_chat::NewChatDialog;
+use crate::format;
+use crate::store::{Session, Store};
+
+#[component]
+pub fn ChatLayout() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let navigate = use_navigate();
+    let dialog_open = RwSignal::new(false);
+
+    if !store.chats.with_untracked(|list| list.loaded) {
+        store.load_chats();
+    }
+
+    let me_name = move || match &*store.session.read() {
+        Session::SignedIn(user) => user.display_name.clone(),
+        _ => String::new(),
+    };
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            // Signed out locally whatever the server says: the cookie may already be gone.
+            if let Err(error) = api::logout().await {
+                leptos::logging::warn!("logout: {error}");
+            }
+            store.sign_out();
+            navigate("/", Default::default());
+        });
+    };
+
+    view! {
+        <div class="app" class:chat-open=move || store.open_chat.read().is_some()>
+            <aside class="sidebar" aria-label="Chats">
+                <header class="sidebar-header">
+                    <span class="brand">"confab"</span>
+                    <ConnectionStatus />
+                </header>
+                <div class="me">
+                    <span class="me-name" data-testid="me-name">{me_name}</span>
+                    <button class="secondary small" data-testid="logout-button" on:click=logout>
+                        "Log out"
+                    </button>
+                </div>
+                <button class="primary new-chat" data-testid="new-chat-button" on:click=move |_| dialog_open.set(true)>
+                    "New chat"
+                </button>
+                <ChatList />
+            </aside>
+            <main class="main">
+                <Outlet />
+            </main>
+            <Show when=move || dialog_open.get()>
+                <NewChatDialog on_close=move || dialog_open.set(false) />
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn NoChatOpen() -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>"No chat open"</h2>
+            <p>"Pick a chat on the left, or start a new one."</p>
+        </div>
+    }
+}
+
+/// `/chats/:id`: one `ChatPane` per chat id, so switching chats starts fresh.
+#[component]
+pub fn ChatView() -> impl IntoView {
+    let params = use_params_map();
+    let chat_id =
+        Memo::new(move |_| params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()).map(ChatId));
+    move || match chat_id.get() {
+        Some(chat_id) => view! { <ChatPane chat_id=chat_id /> }.into_any(),
+        None => view! {
+            <div class="empty-state">
+                <h2>"No such chat"</h2>
+                <a href="/">"Back to your chats"</a>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn ChatPane(chat_id: ChatId) -> impl IntoView {
+    let store = expect_context::<Store>();
+    store.open_chat.set(Some(chat_id));
+    store.open(chat_id);
+    on_cleanup(move || {
+        store.open_chat.try_update(|open| {
+            if *open == Some(chat_id) {
+                *open = None;
+            }
+        });
+    });
+
+    // Once the list arrives, a deep link to a chat it lacks fetches that chat.
+    Effect::new(move |was_loaded: Option<bool>| {
+        let loaded = store.chats.with(|list| list.loaded);
+        if loaded && was_loaded == Some(false) {
+            store.ensure_chat(chat_id);
+        }
+        loaded
+    });
+
+    let me = move || store.me().map(|u| u.id);
+    let title = move || store.chats.with(|list| list.get(chat_id).map(|chat| format::chat_name(chat, me())));
+    let members = move || {
+        store.chats.with(|list| {
+            list.get(chat_id)
+                .map(|chat| {
+                    chat.members.iter().map(|m| m.user.display_name.clone()).collect::<Vec<_>>().join(", ")
+                })
+                .unwrap_or_default()
+        })
+    };
+
+    view! {
+        <section class="chat" aria-labelledby="chat-title">
+            <header class="chat-header" data-testid="chat-header">
+                <a class="back" href="/" aria-label="Back to chats">"‹"</a>
+                <div class="chat-heading">
+                    <h2 id="chat-title">{move || title().unwrap_or_else(|| "Loading…".to_owned())}</h2>
+                    <p class="members">{members}</p>
+                </div>
+            </header>
+            <MessageList chat_id=chat_id />
+            <Composer chat_id=chat_id />
+        </section>
+    }
+}

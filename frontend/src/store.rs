@@ -1,0 +1,539 @@
+//! The query cache: `session`, `chats` and `messages(chat)`. REST fills it, every
+//! `ServerEvent` patches it in one place (`Store::apply`), and views only read it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use confab_shared::api::{Chat, Member, Message, Role, User};
+use confab_shared::limits::PAGE_LIMIT_MAX;
+use confab_shared::ws::{ErrorEvent, ServerEvent};
+use confab_shared::{ApiError, ChatId, ClientId, ErrorCode, MessageId};
+use leptos::logging::warn;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, Page};
+
+/// Messages fetched per history page.
+const PAGE_SIZE: u32 = 50;
+
+/// Who is signed in, as far as this tab knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// `GET /api/auth/me` has not answered yet.
+    Loading,
+    SignedOut,
+    SignedIn(User),
+}
+
+/// The state of the realtime socket, shown by the connection indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Online,
+    Offline,
+}
+
+impl Connection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Connecting => "connecting",
+            Connection::Online => "online",
+            Connection::Offline => "offline",
+        }
+    }
+}
+
+/// Where an optimistic send stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendState {
+    /// Sent (or being sent); waiting for `message_created` with our `client_id`.
+    Sending,
+    /// An error or no acknowledgement in time; the text says which.
+    Failed(String),
+}
+
+/// A message this tab sent that the server has not acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub client_id: ClientId,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub state: SendState,
+    /// Bumped on every retry so a stale timeout cannot fail a newer attempt.
+    pub attempt: u32,
+}
+
+/// One chat's messages: confirmed ones keyed by `seq` (promise 3: render by seq), then
+/// this tab's pending sends keyed by `client_id`, in the order they were written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatMessages {
+    pub by_seq: BTreeMap<i64, Message>,
+    pub pending: Vec<Pending>,
+    /// The newest page has been fetched; live events can be checked for gaps.
+    pub loaded: bool,
+    pub has_older: bool,
+    pub loading_older: bool,
+    /// Missed events while the socket was down: catch up before trusting this entry.
+    pub stale: bool,
+    pub error: Option<String>,
+}
+
+impl ChatMessages {
+    /// The highest `seq` known, 0 when none.
+    pub fn last_seq(&self) -> i64 {
+        self.by_seq.keys().next_back().copied().unwrap_or(0)
+    }
+
+    pub fn first_seq(&self) -> Option<i64> {
+        self.by_seq.keys().next().copied()
+    }
+
+    /// Merges a confirmed message; it replaces the pending row with its `client_id`.
+    /// `seq` and `id` are both server-assigned and one-to-one within a chat, so the seq key
+    /// merges by id too: a message seen in a page and in an event is kept once.
+    pub fn merge(&mut self, message: Message) {
+        self.pending.retain(|p| p.client_id != message.client_id);
+        self.by_seq.insert(message.seq, message);
+    }
+
+    fn pending_mut(&mut self, client_id: ClientId) -> Option<&mut Pending> {
+        self.pending.iter_mut().find(|p| p.client_id == client_id)
+    }
+}
+
+/// The sidebar's chats, newest activity first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatList {
+    pub chats: Vec<Chat>,
+    pub loaded: bool,
+    pub error: Option<String>,
+}
+
+impl ChatList {
+    pub fn get(&self, id: ChatId) -> Option<&Chat> {
+        self.chats.iter().find(|c| c.id == id)
+    }
+
+    /// Inserts or replaces `chat`; `to_front` when it has new activity.
+    fn upsert(&mut self, chat: Chat, to_front: bool) {
+        match self.chats.iter().position(|c| c.id == chat.id) {
+            Some(i) if !to_front => self.chats[i] = chat,
+            Some(i) => {
+                self.chats.remove(i);
+                self.chats.insert(0, chat);
+            }
+            None => self.chats.insert(0, chat),
+        }
+    }
+}
+
+/// Work `apply` cannot do synchronously: fetches that repair the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// A chat we did not know about has activity.
+    RefetchChats,
+    /// Promise 4: `seq > last + 1` means events were lost; fetch what came after `after`.
+    CatchUp {
+        chat_id: ChatId,
+        after: i64,
+    },
+    SignOut,
+}
+
+/// The whole client-side state, shared through context (all fields are `Copy` handles).
+#[derive(Debug, Clone, Copy)]
+pub struct Store {
+    pub session: RwSignal<Session>,
+    pub connection: RwSignal<Connection>,
+    pub chats: RwSignal<ChatList>,
+    pub messages: RwSignal<HashMap<ChatId, ChatMessages>>,
+    /// The chat on screen, set by the chat view; reconnects refetch it first.
+    pub open_chat: RwSignal<Option<ChatId>>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self {
+            session: RwSignal::new(Session::Loading),
+            connection: RwSignal::new(Connection::Offline),
+            chats: RwSignal::new(ChatList::default()),
+            messages: RwSignal::new(HashMap::new()),
+            open_chat: RwSignal::new(None),
+        }
+    }
+
+    pub fn me(&self) -> Option<User> {
+        self.session.with_untracked(|s| match s {
+            Session::SignedIn(user) => Some(user.clone()),
+            _ => None,
+        })
+    }
+
+    /// Forgets everything this tab knew about the signed-in user.
+    pub fn sign_out(&self) {
+        self.chats.set(ChatList::default());
+        self.messages.set(HashMap::new());
+        self.open_chat.set(None);
+        self.session.set(Session::SignedOut);
+    }
+
+    pub fn sign_in(&self, user: User) {
+        self.chats.set(ChatList::default());
+        self.messages.set(HashMap::new());
+        self.session.set(Session::SignedIn(user));
+    }
+
+    /// The one place server events patch the cache. Returns the fetches it needs.
+    pub fn apply(&self, event: ServerEvent) -> Vec<FollowUp> {
+        let mut follow_ups = Vec::new();
+        match event {
+            ServerEvent::MessageCreated { message } => {
+                // A chat missing from a loaded list is new to us: refetch the list.
+                let unknown_chat = self.chats.try_update(|list| {
+                    let Some(i) = list.chats.iter().position(|c| c.id == message.chat_id) else {
+                        return list.loaded;
+                    };
+                    let mut chat = list.chats.remove(i);
+                    if message.seq >= chat.last_seq {
+                        chat.last_seq = message.seq;
+                        chat.last_message = Some(message.clone());
+                    }
+                    list.chats.insert(0, chat);
+                    false
+                });
+                if unknown_chat == Some(true) {
+                    follow_ups.push(FollowUp::RefetchChats);
+                }
+                self.messages.update(|all| {
+                    let Some(entry) = all.get_mut(&message.chat_id) else { return };
+                    let last = entry.last_seq();
+                    if entry.loaded && !entry.stale && message.seq > last + 1 {
+                        follow_ups.push(FollowUp::CatchUp { chat_id: message.chat_id, after: last });
+                    }
+                    entry.merge(message);
+                });
+            }
+            ServerEvent::MessageUpdated { message } => {
+                self.chats.update(|list| {
+                    if let Some(chat) = list.chats.iter_mut().find(|c| c.id == message.chat_id)
+                        && chat.last_message.as_ref().is_some_and(|m| m.id == message.id)
+                    {
+                        chat.last_message = Some(message.clone());
+                    }
+                });
+                self.messages.update(|all| {
+                    if let Some(entry) = all.get_mut(&message.chat_id)
+                        && entry.by_seq.contains_key(&message.seq)
+                    {
+                        entry.merge(message);
+                    }
+                });
+            }
+            ServerEvent::MessageDeleted { chat_id, message_id, .. } => {
+                self.mark_deleted(chat_id, message_id);
+            }
+            ServerEvent::ChatCreated { chat } => self.chats.update(|list| list.upsert(chat, true)),
+            ServerEvent::ChatUpdated { chat } => self.chats.update(|list| list.upsert(chat, false)),
+            ServerEvent::MemberAdded { chat_id, user } => self.chats.update(|list| {
+                if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id)
+                    && !chat.members.iter().any(|m| m.user.id == user.id)
+                {
+                    chat.members.push(Member { user, role: Role::Member });
+                }
+            }),
+            ServerEvent::MemberRemoved { chat_id, user_id } => {
+                if self.me().is_some_and(|me| me.id == user_id) {
+                    self.chats.update(|list| list.chats.retain(|c| c.id != chat_id));
+                    self.messages.update(|all| {
+                        all.remove(&chat_id);
+                    });
+                } else {
+                    self.chats.update(|list| {
+                        if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id) {
+                            chat.members.retain(|m| m.user.id != user_id);
+                        }
+                    });
+                }
+            }
+            ServerEvent::Error(ErrorEvent { client_id: Some(client_id), message, .. }) => {
+                self.fail_pending(client_id, None, message);
+            }
+            ServerEvent::Error(ErrorEvent { code, message, client_id: None }) => {
+                warn!("server error event: {code:?}: {message}");
+            }
+            ServerEvent::SessionExpired {} => follow_ups.push(FollowUp::SignOut),
+            // Handled by the socket itself.
+            ServerEvent::Ready { .. } | ServerEvent::Pong { .. } => {}
+            // Later issues: typing indicators, presence, read receipts, reactions.
+            ServerEvent::Typing { .. }
+            | ServerEvent::Presence { .. }
+            | ServerEvent::Read { .. }
+            | ServerEvent::ReactionsChanged { .. } => {}
+        }
+        follow_ups
+    }
+
+    /// Runs the fetches `apply` asked for.
+    pub fn run(&self, follow_ups: Vec<FollowUp>) {
+        for follow_up in follow_ups {
+            match follow_up {
+                FollowUp::RefetchChats => self.load_chats(),
+                FollowUp::CatchUp { chat_id, after } => self.catch_up(chat_id, after),
+                FollowUp::SignOut => self.sign_out(),
+            }
+        }
+    }
+
+    /// After a reconnect: everything may have missed events. Refetch what is on screen
+    /// (the chat list and the open chat); other chats catch up when opened.
+    pub fn resync(&self) {
+        let open = self.open_chat.get_untracked();
+        let mut catch_up = None;
+        self.messages.update(|all| {
+            for (id, entry) in all.iter_mut() {
+                if !entry.loaded {
+                    continue;
+                }
+                if Some(*id) == open {
+                    catch_up = Some((*id, entry.last_seq()));
+                } else {
+                    entry.stale = true;
+                }
+            }
+        });
+        if self.chats.with_untracked(|list| list.loaded) {
+            self.load_chats();
+        }
+        if let Some((chat_id, after)) = catch_up {
+            self.catch_up(chat_id, after);
+        }
+    }
+
+    /// Called when a chat is shown: fetch its newest page, or catch up if it went stale.
+    pub fn open(&self, chat_id: ChatId) {
+        let state = self.messages.with_untracked(|all| all.get(&chat_id).map(|e| (e.loaded, e.stale)));
+        match state {
+            Some((true, false)) => {}
+            Some((true, true)) => {
+                let after = self.messages.with_untracked(|all| all.get(&chat_id).map(ChatMessages::last_seq));
+                self.catch_up(chat_id, after.unwrap_or(0));
+            }
+            _ => self.load_newest(chat_id),
+        }
+        self.ensure_chat(chat_id);
+    }
+
+    /// Fetches a chat the loaded list lacks (a deep link to a chat it does not show yet).
+    pub fn ensure_chat(&self, chat_id: ChatId) {
+        if self.chats.with_untracked(|list| list.loaded && list.get(chat_id).is_none()) {
+            self.load_chat(chat_id);
+        }
+    }
+
+    pub fn load_chats(&self) {
+        let store = *self;
+        spawn_local(async move {
+            match api::chats().await {
+                Ok(chats) => store.chats.set(ChatList { chats, loaded: true, error: None }),
+                Err(error) => {
+                    if store.signed_out_by(&error) {
+                        return;
+                    }
+                    store.chats.update(|list| list.error = Some(error.message));
+                }
+            }
+        });
+    }
+
+    fn load_chat(&self, chat_id: ChatId) {
+        let store = *self;
+        spawn_local(async move {
+            match api::chat(chat_id).await {
+                Ok(chat) => store.chats.update(|list| list.upsert(chat, false)),
+                Err(error) => {
+                    store.signed_out_by(&error);
+                }
+            }
+        });
+    }
+
+    fn load_newest(&self, chat_id: ChatId) {
+        self.messages.update(|all| {
+            all.entry(chat_id).or_default().error = None;
+        });
+        let store = *self;
+        spawn_local(async move {
+            let result = api::messages(chat_id, Page::Newest, PAGE_SIZE).await;
+            store.merge_page(chat_id, result, |entry, has_more| {
+                entry.loaded = true;
+                entry.has_older = has_more;
+            });
+        });
+    }
+
+    /// Fetches the page before the oldest message held.
+    pub fn load_older(&self, chat_id: ChatId) {
+        let mut before = None;
+        self.messages.update(|all| {
+            if let Some(entry) = all.get_mut(&chat_id)
+                && entry.has_older
+                && !entry.loading_older
+                && let Some(first) = entry.first_seq()
+            {
+                entry.loading_older = true;
+                before = Some(first);
+            }
+        });
+        let Some(before) = before else { return };
+        let store = *self;
+        spawn_local(async move {
+            let result = api::messages(chat_id, Page::Before(before), PAGE_SIZE).await;
+            let failed = result.is_err();
+            store.merge_page(chat_id, result, |entry, has_more| entry.has_older = has_more);
+            store.messages.update(|all| {
+                if let Some(entry) = all.get_mut(&chat_id) {
+                    entry.loading_older = false;
+                    if failed {
+                        entry.has_older = true;
+                    }
+                }
+            });
+        });
+    }
+
+    /// Promise 4: fetches every message after `after`, page by page, and merges by id.
+    pub fn catch_up(&self, chat_id: ChatId, after: i64) {
+        let store = *self;
+        spawn_local(async move {
+            let mut after = after;
+            loop {
+                let result = api::messages(chat_id, Page::After(after), PAGE_LIMIT_MAX).await;
+                let more = match &result {
+                    Ok(page) => page.has_more && !page.messages.is_empty(),
+                    Err(_) => false,
+                };
+                let next = result.as_ref().ok().and_then(|p| p.messages.last()).map(|m| m.seq);
+                let ok = result.is_ok();
+                store.merge_page(chat_id, result, |entry, _| {
+                    entry.stale = false;
+                    entry.loaded = true;
+                });
+                match next {
+                    Some(seq) if ok && more => after = seq,
+                    _ => break,
+                }
+            }
+        });
+    }
+
+    fn merge_page(
+        &self,
+        chat_id: ChatId,
+        result: Result<confab_shared::api::MessagePage, ApiError>,
+        then: impl FnOnce(&mut ChatMessages, bool),
+    ) {
+        match result {
+            Ok(page) => {
+                let newest = page.messages.last().cloned();
+                self.messages.try_update(|all| {
+                    let entry = all.entry(chat_id).or_default();
+                    for message in page.messages {
+                        entry.merge(message);
+                    }
+                    entry.error = None;
+                    then(entry, page.has_more);
+                });
+                if let Some(message) = newest {
+                    self.touch_chat(&message);
+                }
+            }
+            Err(error) => {
+                if self.signed_out_by(&error) {
+                    return;
+                }
+                let text = match error.code {
+                    ErrorCode::NotFound => "This chat does not exist, or you are not a member.".to_owned(),
+                    _ => error.message,
+                };
+                self.messages.try_update(|all| all.entry(chat_id).or_default().error = Some(text));
+            }
+        }
+    }
+
+    /// Keeps the sidebar preview in step with the newest message seen in a page.
+    fn touch_chat(&self, message: &Message) {
+        self.chats.try_update(|list| {
+            if let Some(chat) = list.chats.iter_mut().find(|c| c.id == message.chat_id)
+                && message.seq > chat.last_seq
+            {
+                chat.last_seq = message.seq;
+                chat.last_message = Some(message.clone());
+            }
+        });
+    }
+
+    fn mark_deleted(&self, chat_id: ChatId, message_id: MessageId) {
+        self.messages.update(|all| {
+            if let Some(message) =
+                all.get_mut(&chat_id).and_then(|entry| entry.by_seq.values_mut().find(|m| m.id == message_id))
+            {
+                message.deleted = true;
+                message.body.clear();
+            }
+        });
+    }
+
+    /// A 401 anywhere means the session is gone: back to the login page.
+    pub fn signed_out_by(&self, error: &ApiError) -> bool {
+        if error.code == ErrorCode::Unauthorized {
+            self.sign_out();
+            return true;
+        }
+        false
+    }
+
+    pub fn add_pending(&self, chat_id: ChatId, pending: Pending) {
+        self.messages.update(|all| all.entry(chat_id).or_default().pending.push(pending));
+    }
+
+    pub fn pending(&self, chat_id: ChatId, client_id: ClientId) -> Option<Pending> {
+        self.messages.with_untracked(|all| {
+            all.get(&chat_id)?.pending.iter().find(|p| p.client_id == client_id).cloned()
+        })
+    }
+
+    /// Marks a pending send as being retried; returns the new attempt number.
+    pub fn restart_pending(&self, chat_id: ChatId, client_id: ClientId) -> Option<u32> {
+        self.messages
+            .try_update(|all| {
+                let pending = all.get_mut(&chat_id)?.pending_mut(client_id)?;
+                pending.attempt += 1;
+                pending.state = SendState::Sending;
+                Some(pending.attempt)
+            })
+            .flatten()
+    }
+
+    /// Fails a pending send (in any chat) unless it was confirmed or retried meanwhile:
+    /// `attempt` is `Some` for a timeout, which only fails the attempt that set it.
+    pub fn fail_pending(&self, client_id: ClientId, attempt: Option<u32>, reason: String) {
+        self.messages.try_update(|all| {
+            for entry in all.values_mut() {
+                if let Some(pending) = entry.pending_mut(client_id)
+                    && pending.state == SendState::Sending
+                    && attempt.is_none_or(|a| a == pending.attempt)
+                {
+                    pending.state = SendState::Failed(reason);
+                    return;
+                }
+            }
+        });
+    }
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
