@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod markdown;
 pub mod realtime;
 pub mod routes;
 pub mod services;

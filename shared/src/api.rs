@@ -78,6 +78,9 @@ pub enum CreateChatRequest {
 pub struct Member {
     pub user: User,
     pub role: Role,
+    /// How far this member has read: drives "seen by" under messages.
+    #[serde(default)]
+    pub last_read_seq: i64,
 }
 
 /// A chat as one member sees it: `last_read_seq` and `unread_count` are that member's.
@@ -112,8 +115,12 @@ pub struct Message {
     pub seq: i64,
     pub sender_id: UserId,
     pub client_id: ClientId,
-    /// Empty once deleted.
+    /// The text as sent (Markdown source); empty once deleted.
     pub body: String,
+    /// `body` rendered from a safe Markdown subset and sanitised on the server: the only
+    /// HTML a client may insert as HTML. Empty once deleted.
+    #[serde(default)]
+    pub body_html: String,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,

@@ -34,6 +34,7 @@ fn message() -> Message {
         sender_id: UserId(id(U1)),
         client_id: ClientId(id(K1)),
         body: "hi".into(),
+        body_html: "<p>hi</p>\n".into(),
         created_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         edited_at: None,
         deleted: false,
@@ -44,7 +45,7 @@ fn message() -> Message {
 
 fn message_json() -> Value {
     json!({
-        "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi",
+        "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
         "change_seq": 7, "reactions": []
     })
@@ -57,7 +58,7 @@ fn chat() -> Chat {
         title: Some("Team".into()),
         owner_id: Some(UserId(id(U1))),
         closed: false,
-        members: vec![Member { user: user(), role: Role::Owner }],
+        members: vec![Member { user: user(), role: Role::Owner, last_read_seq: 6 }],
         last_seq: 7,
         last_change: 9,
         last_read_seq: 6,
@@ -69,7 +70,7 @@ fn chat() -> Chat {
 fn chat_json() -> Value {
     json!({
         "id": C1, "kind": "group", "title": "Team", "owner_id": U1, "closed": false,
-        "members": [{"user": user_json(), "role": "owner"}],
+        "members": [{"user": user_json(), "role": "owner", "last_read_seq": 6}],
         "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
     })
 }

@@ -95,6 +95,7 @@ impl MessageRow {
             sender_id: UserId(self.sender_id),
             client_id: ClientId(self.client_id),
             body: if deleted { String::new() } else { self.body.clone() },
+            body_html: if deleted { String::new() } else { crate::markdown::render(&self.body) },
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted,

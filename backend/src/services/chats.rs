@@ -260,13 +260,7 @@ pub(crate) async fn member_views(
 ) -> AppResult<HashMap<UserId, Chat>> {
     let chat = chats::by_id(conn, chat_id).await?.ok_or(AppError::NotFound)?;
     let rows = chats::members_with_users(conn, &[chat_id]).await?;
-    let members: Vec<Member> = rows
-        .iter()
-        .map(|(m, u)| Member {
-            user: u.to_api(),
-            role: if m.role == "owner" { Role::Owner } else { Role::Member },
-        })
-        .collect();
+    let members: Vec<Member> = rows.iter().map(|(m, u)| member_to_api(m, u)).collect();
     let latest = messages::latest_for_chats(conn, &[chat_id]).await?;
     let last_message = messages::to_api(conn, &latest).await?.pop();
     Ok(rows
@@ -290,6 +284,11 @@ pub(crate) async fn broadcast_views(
     Ok(views)
 }
 
+fn member_to_api(member: &MemberRow, user: &UserRow) -> Member {
+    let role = if member.role == "owner" { Role::Owner } else { Role::Member };
+    Member { user: user.to_api(), role, last_read_seq: member.last_read_seq }
+}
+
 fn to_api(chat: &ChatRow, me: &MemberRow, members: Vec<Member>, last_message: Option<Message>) -> Chat {
     Chat {
         id: ChatId(chat.id),
@@ -311,8 +310,7 @@ async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>)
     let ids: Vec<Uuid> = rows.iter().map(|(chat, _)| chat.id).collect();
     let mut members: HashMap<Uuid, Vec<Member>> = HashMap::new();
     for (member, user) in chats::members_with_users(conn, &ids).await? {
-        let role = if member.role == "owner" { Role::Owner } else { Role::Member };
-        members.entry(member.chat_id).or_default().push(Member { user: user.to_api(), role });
+        members.entry(member.chat_id).or_default().push(member_to_api(&member, &user));
     }
     let latest = messages::latest_for_chats(conn, &ids).await?;
     let mut latest: HashMap<Uuid, Message> =
