@@ -239,7 +239,7 @@ impl Store {
                 if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id)
                     && !chat.members.iter().any(|m| m.user.id == user.id)
                 {
-                    chat.members.push(Member { user, role: Role::Member });
+                    chat.members.push(Member { user, role: Role::Member, last_read_seq: 0 });
                 }
             }),
             ServerEvent::MemberRemoved { chat_id, user_id } => {
