@@ -58,3 +58,7 @@ fmt-check:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p confab-frontend --target wasm32-unknown-unknown -- -D warnings
+
+# Cache figures: latency percentiles and hit rate with and without Redis (release build).
+bench *ARGS:
+    cargo run --release -p confab-loadtest --bin confab-bench -- {{ARGS}}

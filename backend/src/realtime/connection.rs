@@ -79,7 +79,7 @@ pub async fn run(
                         Ok(AggregatedMessage::Pong(_)) => None,
                         Ok(AggregatedMessage::Close(reason)) => break reason,
                         Err(e) => {
-                            tracing::info!(error = %e, "protocol error");
+                            tracing::debug!(error = %e, "protocol error");
                             break Some(CloseReason { code: CloseCode::Protocol, description: Some(e.to_string()) });
                         }
                     };
