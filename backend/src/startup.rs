@@ -17,7 +17,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::realtime::{Hub, Presence};
+use crate::realtime::{Hub, Presence, TypingThrottle};
 use crate::routes;
 
 /// Everything a request or socket needs, shared by all workers.
@@ -27,6 +27,7 @@ pub struct AppState {
     pub cache: Cache,
     pub hub: Hub,
     pub presence: Presence,
+    pub typing: TypingThrottle,
     pub hasher: PasswordHasher,
 }
 
@@ -53,6 +54,7 @@ impl Application {
             cache,
             hub: Hub::new(),
             presence: Presence::new(),
+            typing: TypingThrottle::new(),
             hasher,
         });
 

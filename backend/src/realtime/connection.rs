@@ -2,15 +2,14 @@
 //! client sends, what the hub queued for it, the heartbeat, the session's expiry and a
 //! kick from the hub. A failed write ends this connection and nothing else.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use chrono::Utc;
 use confab_shared::limits::PROTOCOL_VERSION;
 use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
-use confab_shared::{ApiError, ChatId, ClientId, ErrorCode};
+use confab_shared::{ApiError, ClientId, ErrorCode};
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
 use super::hub::Kick;
@@ -18,9 +17,6 @@ use crate::auth::Authenticated;
 use crate::error::AppError;
 use crate::services;
 use crate::startup::AppState;
-
-/// A connection relays at most one `typing` per chat in this interval; the rest are dropped.
-const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 
 /// Runs until the client leaves, the connection dies, or the hub or the session ends it.
 pub async fn run(
@@ -36,7 +32,6 @@ pub async fn run(
     let mut heartbeat = interval(state.settings.heartbeat_interval);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut typing_sent: HashMap<ChatId, Instant> = HashMap::new();
     let expiry = sleep((auth.expires_at - Utc::now()).to_std().unwrap_or_default());
     tokio::pin!(expiry);
 
@@ -66,7 +61,7 @@ pub async fn run(
                     let Some(message) = message else { break None };
                     last_heard = Instant::now();
                     let reply = match message {
-                        Ok(AggregatedMessage::Text(text)) => handle_text(&state, &auth, &mut typing_sent, &text).await,
+                        Ok(AggregatedMessage::Text(text)) => handle_text(&state, &auth, &text).await,
                         Ok(AggregatedMessage::Binary(_)) => {
                             Some(error_event(ApiError::new(ErrorCode::Validation, "binary frames are not supported; send JSON text"), None))
                         }
@@ -138,12 +133,7 @@ async fn session_over(session: &mut Session) -> Option<CloseReason> {
 
 /// Handles one client event; returns a reply for this connection only, if any. Fan-out
 /// to everyone (including this connection) goes through the hub.
-async fn handle_text(
-    state: &AppState,
-    auth: &Authenticated,
-    typing_sent: &mut HashMap<ChatId, Instant>,
-    text: &str,
-) -> Option<ByteString> {
+async fn handle_text(state: &AppState, auth: &Authenticated, text: &str) -> Option<ByteString> {
     let event = match serde_json::from_str::<ClientEvent>(text) {
         Ok(event) => event,
         Err(e) => {
@@ -166,20 +156,7 @@ async fn handle_text(
             }
         }
         ClientEvent::Typing { chat_id } => {
-            if typing_sent.get(&chat_id).is_some_and(|at| at.elapsed() < TYPING_THROTTLE) {
-                return None;
-            }
-            typing_sent.insert(chat_id, Instant::now());
-            match services::chats::require_member(state, chat_id, auth.user_id()).await {
-                Ok(members) => {
-                    let others: Vec<_> = members.into_iter().filter(|m| *m != auth.user_id()).collect();
-                    state
-                        .hub
-                        .send_to_users(&others, &ServerEvent::Typing { chat_id, user_id: auth.user_id() });
-                    None
-                }
-                Err(e) => Some(app_error_event(&e, None)),
-            }
+            services::typing::relay(state, auth, chat_id).await.err().map(|e| app_error_event(&e, None))
         }
         // Members (this socket included) hear of it as `read`.
         ClientEvent::MarkRead { chat_id, seq } => services::receipts::mark_read(state, auth, chat_id, seq)

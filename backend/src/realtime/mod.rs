@@ -4,6 +4,8 @@
 pub mod connection;
 pub mod hub;
 pub mod presence;
+pub mod typing;
 
 pub use hub::Hub;
 pub use presence::Presence;
+pub use typing::TypingThrottle;

@@ -7,3 +7,4 @@ pub mod members;
 pub mod messages;
 pub mod presence;
 pub mod receipts;
+pub mod typing;

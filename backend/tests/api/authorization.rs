@@ -221,3 +221,28 @@ async fn anonymous_callers_get_unauthorized_everywhere_but_the_front_door() {
     let forged = app.connect_ws(Some("confab_session=forged-token"), None).await.expect_err("refused");
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_member_gets_not_found_on_every_chat_route() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let chat = alice.create_group("Team", &[&bob, &carol]).await;
+    let message = bob.send(chat.id, "before I was removed").await;
+
+    let (status, body) =
+        alice.request(Method::DELETE, &format!("/api/chats/{}/members/{}", chat.id, bob.id()), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body:#}");
+
+    assert_all_not_found(&bob, chat_routes(chat.id.0, message.id.0, carol.id().0, bob.id().0)).await;
+    let mut bob_ws = bob.ws().await;
+    bob_ws
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id: ClientId(Uuid::new_v4()),
+            body: "hi".into(),
+        })
+        .await;
+    assert_eq!(bob_ws.recv_error().await.code, ErrorCode::NotFound);
+}

@@ -14,3 +14,4 @@ mod messages;
 mod presence;
 mod receipts;
 mod sockets;
+mod typing;
