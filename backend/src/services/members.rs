@@ -40,6 +40,8 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     }
     let others: Vec<UserId> = views.keys().copied().filter(|id| *id != user_id).collect();
     state.hub.send_to_users(&others, &ServerEvent::MemberAdded { chat_id, user });
+    let everyone: Vec<UserId> = views.keys().copied().collect();
+    super::presence::introduce(state, &[user_id], &everyone);
     views.remove(&me.user_id()).ok_or(AppError::NotFound)
 }
 

@@ -52,3 +52,21 @@ async fn announce(state: &AppState, user: UserId, event: ServerEvent) -> AppResu
     state.hub.send_to_users(&contacts, &event);
     Ok(())
 }
+
+/// People who just started sharing a chat (a new chat, or a member added) learn each
+/// other's presence at once, without waiting for a reconnect's snapshot.
+pub fn introduce(state: &AppState, newcomers: &[UserId], members: &[UserId]) {
+    let event_about = |id: UserId| ServerEvent::Presence {
+        user_id: id,
+        online: state.presence.is_online(id),
+        last_seen: state.presence.last_seen(id),
+    };
+    for newcomer in newcomers {
+        for member in members.iter().filter(|m| *m != newcomer) {
+            state.hub.send_to_users(&[*newcomer], &event_about(*member));
+            if !newcomers.contains(member) {
+                state.hub.send_to_users(&[*member], &event_about(*newcomer));
+            }
+        }
+    }
+}

@@ -58,3 +58,36 @@ async fn a_quick_reconnect_never_flaps_and_offline_follows_the_grace_window() {
     let after = bob_ws.events_until_pong().await;
     assert!(!after.iter().any(about(alice.id())), "{after:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_contacts_learn_each_others_presence_at_once() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let mut alice_ws = alice.ws().await;
+    let mut bob_ws = bob.ws().await;
+    let mut carol_ws = carol.ws().await;
+
+    let chat = alice.create_group("Team", &[&bob]).await;
+    assert_eq!(next_presence(&mut alice_ws, bob.id()).await, (true, false));
+    assert_eq!(next_presence(&mut bob_ws, alice.id()).await, (true, false));
+
+    let (status, body) = alice
+        .post(&format!("/api/chats/{}/members", chat.id), serde_json::json!({ "user_id": carol.id() }))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body:#}");
+    let mut introduced = Vec::new();
+    while introduced.len() < 2 {
+        if let ServerEvent::Presence { user_id, online, .. } =
+            carol_ws.recv_until(|e| matches!(e, ServerEvent::Presence { .. })).await
+        {
+            introduced.push((user_id, online));
+        }
+    }
+    introduced.sort();
+    let mut expected = vec![(alice.id(), true), (bob.id(), true)];
+    expected.sort();
+    assert_eq!(introduced, expected);
+    assert_eq!(next_presence(&mut bob_ws, carol.id()).await, (true, false));
+}
