@@ -1,5 +1,5 @@
 // Page object for the confab SPA: every locator goes through the data-testid contract.
-import { expect, type Locator, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, expect, type Locator, type Page } from '@playwright/test';
 
 export class ChatApp {
   constructor(readonly page: Page) {}
@@ -77,4 +77,92 @@ export class ChatApp {
   message(text: string): Locator {
     return this.messages().filter({ has: this.page.getByTestId('message-body').getByText(text, { exact: true }) });
   }
+
+  /** Types like a person, one key at a time (fires the composer's typing events). */
+  async type(text: string): Promise<void> {
+    await this.testId('composer-input').pressSequentially(text, { delay: 120 });
+  }
+
+  /** The row of a delivered message, found by its rendered text (Markdown included). */
+  delivered(text: string): Locator {
+    return this.messages().filter({ has: this.page.getByTestId('message-body').filter({ hasText: text }) });
+  }
+
+  async editMessage(text: string, newText: string): Promise<void> {
+    const row = this.delivered(text);
+    await row.getByTestId('message-edit').click();
+    // While editing the row shows an editor instead of its body.
+    const input = this.testId('message-edit-input');
+    await input.fill(newText);
+    await input.press('Enter');
+    await expect(this.delivered(newText).getByTestId('message-edited')).toBeVisible();
+  }
+
+  async deleteMessage(text: string): Promise<void> {
+    const row = this.delivered(text);
+    await row.getByTestId('message-delete').click();
+    await row.getByTestId('message-delete-confirm').click();
+    await expect(this.delivered(text)).toHaveCount(0);
+  }
+
+  async react(text: string, emoji: string): Promise<void> {
+    const row = this.delivered(text);
+    await row.getByTestId('message-react').click();
+    await row.locator(`[data-testid="reaction-option"][data-emoji="${emoji}"]`).click();
+  }
+
+  reactionChip(text: string, emoji: string): Locator {
+    return this.delivered(text).locator(`[data-testid="reaction-chip"][data-emoji="${emoji}"]`);
+  }
+
+  /** Creates a group with `usernames` (each picked in the dialog) and opens it. */
+  async createGroup(title: string, usernames: string[]): Promise<void> {
+    await this.testId('new-chat-button').click();
+    const dialog = this.testId('new-chat-dialog');
+    for (const username of usernames) {
+      await this.testId('user-search').fill(username);
+      await this.testId('user-result').filter({ hasText: username }).click();
+    }
+    await this.testId('group-title').fill(title);
+    await this.testId('create-chat-submit').click();
+    await expect(dialog).toBeHidden();
+    await expect(this.testId('chat-header')).toContainText(title);
+  }
+
+  async openSettings(): Promise<Locator> {
+    await this.testId('chat-settings-button').click();
+    const panel = this.testId('chat-settings');
+    await expect(panel).toBeVisible();
+    return panel;
+  }
+}
+
+/** People in their own browser contexts, registered and online. */
+export async function people(browser: Browser, ...bases: string[]): Promise<{
+  apps: ChatApp[];
+  names: string[];
+  contexts: BrowserContext[];
+  close: () => Promise<void>;
+}> {
+  const contexts: BrowserContext[] = [];
+  const apps: ChatApp[] = [];
+  const names: string[] = [];
+  for (const base of bases) {
+    const context = await browser.newContext();
+    const app = new ChatApp(await context.newPage());
+    const name = ChatApp.uniqueName(base);
+    await app.register(name);
+    await app.expectOnline();
+    contexts.push(context);
+    apps.push(app);
+    names.push(name);
+  }
+  return {
+    apps,
+    names,
+    contexts,
+    close: async () => {
+      for (const context of contexts) await context.close();
+    },
+  };
 }

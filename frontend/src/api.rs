@@ -2,10 +2,11 @@
 //! on failure. Requests are relative (`/api/...`) and carry the same-origin session cookie.
 
 use confab_shared::api::{
-    Chat, CreateChatRequest, LoginRequest, Message, MessagePage, RegisterRequest, SendMessageRequest,
-    SessionInfo, User,
+    ChangesPage, Chat, CreateChatRequest, EditMessageRequest, LoginRequest, MarkReadRequest, Message,
+    MessagePage, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
+    SessionInfo, User, UserRef,
 };
-use confab_shared::{ApiError, ChatId, ErrorBody, ErrorCode};
+use confab_shared::{ApiError, ChatId, ErrorBody, ErrorCode, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
@@ -15,7 +16,6 @@ use web_sys::RequestCredentials;
 pub enum Page {
     Newest,
     Before(i64),
-    After(i64),
 }
 
 pub async fn register(request: &RegisterRequest) -> Result<SessionInfo, ApiError> {
@@ -61,13 +61,75 @@ pub async fn messages(id: ChatId, page: Page, limit: u32) -> Result<MessagePage,
     let builder = match page {
         Page::Newest => builder,
         Page::Before(seq) => builder.query([("before", seq.to_string())]),
-        Page::After(seq) => builder.query([("after", seq.to_string())]),
     };
     json(builder.build()).await
 }
 
 pub async fn send_message(id: ChatId, request: &SendMessageRequest) -> Result<Message, ApiError> {
     json(post(&format!("/api/chats/{id}/messages")).json(request)).await
+}
+
+/// Promise 4: messages changed after change number `since` (new, edited, deleted, re-reacted).
+pub async fn changes(id: ChatId, since: i64, limit: u32) -> Result<ChangesPage, ApiError> {
+    let (since, limit) = (since.to_string(), limit.to_string());
+    json(
+        get(&format!("/api/chats/{id}/changes"))
+            .query([("since", since.as_str()), ("limit", limit.as_str())])
+            .build(),
+    )
+    .await
+}
+
+pub async fn edit_message(id: ChatId, message_id: MessageId, body: String) -> Result<Message, ApiError> {
+    json(patch(&format!("/api/chats/{id}/messages/{message_id}")).json(&EditMessageRequest { body })).await
+}
+
+pub async fn delete_message(id: ChatId, message_id: MessageId) -> Result<(), ApiError> {
+    empty(delete(&format!("/api/chats/{id}/messages/{message_id}")).build()).await
+}
+
+pub async fn toggle_reaction(
+    id: ChatId,
+    message_id: MessageId,
+    emoji: String,
+) -> Result<Vec<Reaction>, ApiError> {
+    json(post(&format!("/api/chats/{id}/messages/{message_id}/reactions")).json(&ReactionRequest { emoji }))
+        .await
+}
+
+pub async fn mark_read(id: ChatId, seq: i64) -> Result<MarkReadRequest, ApiError> {
+    json(post(&format!("/api/chats/{id}/read")).json(&MarkReadRequest { seq })).await
+}
+
+pub async fn rename_chat(id: ChatId, title: String) -> Result<Chat, ApiError> {
+    json(patch(&format!("/api/chats/{id}")).json(&RenameChatRequest { title })).await
+}
+
+/// Closes (`close = true`) or reopens a chat.
+pub async fn set_closed(id: ChatId, close: bool) -> Result<Chat, ApiError> {
+    let action = if close { "close" } else { "reopen" };
+    json(post(&format!("/api/chats/{id}/{action}")).build()).await
+}
+
+pub async fn add_member(id: ChatId, user_id: UserId) -> Result<Chat, ApiError> {
+    json(post(&format!("/api/chats/{id}/members")).json(&UserRef { user_id })).await
+}
+
+/// Removes someone (owner), or leaves when `user_id` is mine.
+pub async fn remove_member(id: ChatId, user_id: UserId) -> Result<(), ApiError> {
+    empty(delete(&format!("/api/chats/{id}/members/{user_id}")).build()).await
+}
+
+pub async fn transfer_owner(id: ChatId, user_id: UserId) -> Result<Chat, ApiError> {
+    json(post(&format!("/api/chats/{id}/owner")).json(&UserRef { user_id })).await
+}
+
+fn patch(url: &str) -> RequestBuilder {
+    Request::patch(url).credentials(RequestCredentials::SameOrigin)
+}
+
+fn delete(url: &str) -> RequestBuilder {
+    Request::delete(url).credentials(RequestCredentials::SameOrigin)
 }
 
 fn get(url: &str) -> RequestBuilder {

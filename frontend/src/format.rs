@@ -41,7 +41,8 @@ pub fn preview(chat: &Chat, me: Option<UserId>) -> String {
     }
 }
 
-fn message_text(message: &Message) -> String {
+/// A message as one line of plain text (previews, notifications).
+pub fn message_text(message: &Message) -> String {
     if message.deleted {
         return "Message deleted".to_owned();
     }
@@ -63,4 +64,24 @@ pub fn short_time(at: DateTime<Utc>) -> String {
 /// The full timestamp for tooltips and `<time datetime>`.
 pub fn full_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Local).format("%A %-d %B %Y, %H:%M:%S").to_string()
+}
+
+/// My unread messages in `chat` (my own messages count as read).
+pub fn unread(chat: &Chat) -> i64 {
+    (chat.last_seq - chat.last_read_seq).max(0)
+}
+
+/// "online", "last seen 5 min ago", or `None` when nothing is known.
+pub fn last_seen(online: bool, last_seen: Option<DateTime<Utc>>) -> Option<String> {
+    if online {
+        return Some("online".to_owned());
+    }
+    let at = last_seen?;
+    let minutes = (Utc::now() - at).num_minutes();
+    Some(match minutes {
+        ..1 => "last seen just now".to_owned(),
+        1..60 => format!("last seen {minutes} min ago"),
+        60..1440 => format!("last seen {} h ago", minutes / 60),
+        _ => format!("last seen {}", short_time(at)),
+    })
 }

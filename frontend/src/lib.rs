@@ -3,6 +3,7 @@
 mod api;
 mod components;
 mod format;
+mod notify;
 mod outbox;
 mod pages;
 mod store;
@@ -33,6 +34,16 @@ pub fn App() -> impl IntoView {
     let realtime = Realtime::new(store);
     provide_context(store);
     provide_context(realtime);
+    watch_visibility(store);
+
+    // The total unread count in the tab title: "(3) confab".
+    Effect::new(move |_| {
+        let unread: i64 = store.chats.with(|list| list.chats.iter().map(format::unread).sum());
+        let title = if unread > 0 { format!("({unread}) confab") } else { "confab".to_owned() };
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&title);
+        }
+    });
 
     spawn_local(async move {
         match api::me().await {
@@ -75,4 +86,24 @@ pub fn App() -> impl IntoView {
             }}
         </Router>
     }
+}
+
+/// Keeps `store.visible` in step with the tab's visibility (read receipts wait for it).
+fn watch_visibility(store: Store) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    store.visible.set(!notify::tab_hidden());
+    let on_change = Closure::<dyn FnMut()>::new(move || {
+        store.visible.try_set(!notify::tab_hidden());
+    });
+    if document
+        .add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref())
+        .is_err()
+    {
+        warn!("cannot watch the tab's visibility");
+    }
+    // Lives as long as the app.
+    on_change.forget();
 }

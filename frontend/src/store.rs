@@ -6,16 +6,19 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use confab_shared::api::{Chat, Member, Message, Role, User};
 use confab_shared::limits::PAGE_LIMIT_MAX;
-use confab_shared::ws::{ErrorEvent, ServerEvent};
-use confab_shared::{ApiError, ChatId, ClientId, ErrorCode, MessageId};
+use confab_shared::ws::{ErrorEvent, Reaction, ServerEvent};
+use confab_shared::{ApiError, ChatId, ClientId, ErrorCode, MessageId, UserId};
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, Page};
+use crate::format;
 
 /// Messages fetched per history page.
 const PAGE_SIZE: u32 = 50;
+/// A typing indicator lasts this long after the last `typing` event.
+pub const TYPING_TTL_MS: f64 = 5_000.0;
 
 /// Who is signed in, as far as this tab knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,9 @@ pub struct ChatMessages {
     /// Missed events while the socket was down: catch up before trusting this entry.
     pub stale: bool,
     pub error: Option<String>,
+    /// Promise 4: the chat's change position this entry is complete up to; everything
+    /// changed after it is fetched from `/changes?since=last_change`.
+    pub last_change: i64,
 }
 
 impl ChatMessages {
@@ -94,7 +100,40 @@ impl ChatMessages {
     /// merges by id too: a message seen in a page and in an event is kept once.
     pub fn merge(&mut self, message: Message) {
         self.pending.retain(|p| p.client_id != message.client_id);
-        self.by_seq.insert(message.seq, message);
+        match self.by_seq.get(&message.seq) {
+            // An older copy (a page read before a live event) never overwrites a newer one.
+            Some(held) if held.change_seq > message.change_seq => {}
+            _ => {
+                self.by_seq.insert(message.seq, message);
+            }
+        }
+    }
+
+    /// Merges a message from a change feed: older history than what is held stays out
+    /// (it arrives fresh when that page is loaded), so the list never shows holes.
+    fn merge_change(&mut self, message: Message) {
+        if self.has_older && self.first_seq().is_some_and(|first| message.seq < first) {
+            return;
+        }
+        self.merge(message);
+    }
+
+    /// Notes a live event's change number. `Some(since)` when changes were missed and
+    /// must be fetched from `since`.
+    fn note_change(&mut self, change_seq: i64) -> Option<i64> {
+        if change_seq <= 0 {
+            return None;
+        }
+        let missed =
+            (self.loaded && !self.stale && change_seq > self.last_change + 1).then_some(self.last_change);
+        if self.loaded && !self.stale {
+            self.last_change = self.last_change.max(change_seq);
+        }
+        missed
+    }
+
+    fn message_mut(&mut self, id: MessageId) -> Option<&mut Message> {
+        self.by_seq.values_mut().find(|m| m.id == id)
     }
 
     fn pending_mut(&mut self, client_id: ClientId) -> Option<&mut Pending> {
@@ -133,12 +172,27 @@ impl ChatList {
 pub enum FollowUp {
     /// A chat we did not know about has activity.
     RefetchChats,
-    /// Promise 4: `seq > last + 1` means events were lost; fetch what came after `after`.
+    /// Promise 4: a gap in `seq` or in change numbers means events were lost; fetch every
+    /// change after `since`.
     CatchUp {
         chat_id: ChatId,
-        after: i64,
+        since: i64,
+    },
+    /// Someone is typing: prune the indicator once it expires.
+    ExpireTyping,
+    /// A message from someone else: a browser notification if the tab is hidden.
+    Notify {
+        title: String,
+        body: String,
     },
     SignOut,
+}
+
+/// Whether someone is online; `last_seen` when they left, if known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub online: bool,
+    pub last_seen: Option<DateTime<Utc>>,
 }
 
 /// The whole client-side state, shared through context (all fields are `Copy` handles).
@@ -150,6 +204,11 @@ pub struct Store {
     pub messages: RwSignal<HashMap<ChatId, ChatMessages>>,
     /// The chat on screen, set by the chat view; reconnects refetch it first.
     pub open_chat: RwSignal<Option<ChatId>>,
+    /// Who is typing where, each with the time (ms) their indicator expires.
+    pub typing: RwSignal<HashMap<ChatId, Vec<(UserId, f64)>>>,
+    pub presence: RwSignal<HashMap<UserId, Presence>>,
+    /// The tab is visible (`document.visibilityState`).
+    pub visible: RwSignal<bool>,
 }
 
 impl Store {
@@ -160,6 +219,9 @@ impl Store {
             chats: RwSignal::new(ChatList::default()),
             messages: RwSignal::new(HashMap::new()),
             open_chat: RwSignal::new(None),
+            typing: RwSignal::new(HashMap::new()),
+            presence: RwSignal::new(HashMap::new()),
+            visible: RwSignal::new(true),
         }
     }
 
@@ -187,8 +249,10 @@ impl Store {
     /// The one place server events patch the cache. Returns the fetches it needs.
     pub fn apply(&self, event: ServerEvent) -> Vec<FollowUp> {
         let mut follow_ups = Vec::new();
+        let me = self.me().map(|u| u.id);
         match event {
             ServerEvent::MessageCreated { message } => {
+                let mine = Some(message.sender_id) == me;
                 // A chat missing from a loaded list is new to us: refetch the list.
                 let unknown_chat = self.chats.try_update(|list| {
                     let Some(i) = list.chats.iter().position(|c| c.id == message.chat_id) else {
@@ -199,40 +263,107 @@ impl Store {
                         chat.last_seq = message.seq;
                         chat.last_message = Some(message.clone());
                     }
+                    // Sending moves the sender's read position (server does the same).
+                    if mine {
+                        chat.last_read_seq = chat.last_read_seq.max(message.seq);
+                    }
+                    if let Some(member) = chat.members.iter_mut().find(|m| m.user.id == message.sender_id) {
+                        member.last_read_seq = member.last_read_seq.max(message.seq);
+                    }
                     list.chats.insert(0, chat);
                     false
                 });
                 if unknown_chat == Some(true) {
                     follow_ups.push(FollowUp::RefetchChats);
                 }
+                self.stop_typing(message.chat_id, message.sender_id);
+                if !mine && !message.deleted {
+                    let title = self.chats.with_untracked(|list| {
+                        let chat = list.get(message.chat_id);
+                        let sender = format::member_name(chat, message.sender_id);
+                        match chat {
+                            Some(chat) if chat.kind == confab_shared::api::ChatKind::Group => {
+                                format!("{sender} in {}", format::chat_name(chat, me))
+                            }
+                            _ => sender,
+                        }
+                    });
+                    follow_ups.push(FollowUp::Notify { title, body: format::message_text(&message) });
+                }
                 self.messages.update(|all| {
                     let Some(entry) = all.get_mut(&message.chat_id) else { return };
                     let last = entry.last_seq();
-                    if entry.loaded && !entry.stale && message.seq > last + 1 {
-                        follow_ups.push(FollowUp::CatchUp { chat_id: message.chat_id, after: last });
+                    let seq_gap = entry.loaded && !entry.stale && message.seq > last + 1;
+                    match entry.note_change(message.change_seq) {
+                        Some(since) => follow_ups.push(FollowUp::CatchUp { chat_id: message.chat_id, since }),
+                        None if seq_gap => follow_ups
+                            .push(FollowUp::CatchUp { chat_id: message.chat_id, since: entry.last_change }),
+                        None => {}
                     }
                     entry.merge(message);
                 });
             }
             ServerEvent::MessageUpdated { message } => {
-                self.chats.update(|list| {
-                    if let Some(chat) = list.chats.iter_mut().find(|c| c.id == message.chat_id)
-                        && chat.last_message.as_ref().is_some_and(|m| m.id == message.id)
-                    {
-                        chat.last_message = Some(message.clone());
-                    }
-                });
+                self.patch_last_message(message.chat_id, message.id, |m| *m = message.clone());
                 self.messages.update(|all| {
-                    if let Some(entry) = all.get_mut(&message.chat_id)
-                        && entry.by_seq.contains_key(&message.seq)
+                    let Some(entry) = all.get_mut(&message.chat_id) else { return };
+                    if let Some(since) = entry.note_change(message.change_seq) {
+                        follow_ups.push(FollowUp::CatchUp { chat_id: message.chat_id, since });
+                    }
+                    entry.merge_change(message);
+                });
+            }
+            ServerEvent::MessageDeleted { chat_id, message_id, change_seq } => {
+                self.patch_last_message(chat_id, message_id, |m| tombstone(m, change_seq));
+                self.messages.update(|all| {
+                    let Some(entry) = all.get_mut(&chat_id) else { return };
+                    if let Some(since) = entry.note_change(change_seq) {
+                        follow_ups.push(FollowUp::CatchUp { chat_id, since });
+                    }
+                    if let Some(message) = entry.message_mut(message_id)
+                        && message.change_seq <= change_seq
                     {
-                        entry.merge(message);
+                        tombstone(message, change_seq);
                     }
                 });
             }
-            ServerEvent::MessageDeleted { chat_id, message_id, .. } => {
-                self.mark_deleted(chat_id, message_id);
+            ServerEvent::ReactionsChanged { chat_id, message_id, reactions, change_seq } => {
+                self.messages.update(|all| {
+                    let Some(entry) = all.get_mut(&chat_id) else { return };
+                    if let Some(since) = entry.note_change(change_seq) {
+                        follow_ups.push(FollowUp::CatchUp { chat_id, since });
+                    }
+                    if let Some(message) = entry.message_mut(message_id)
+                        && message.change_seq <= change_seq
+                    {
+                        message.reactions = reactions;
+                        message.change_seq = change_seq;
+                    }
+                });
             }
+            ServerEvent::Read { chat_id, user_id, seq } => self.chats.update(|list| {
+                let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id) else { return };
+                if Some(user_id) == me {
+                    chat.last_read_seq = chat.last_read_seq.max(seq);
+                }
+                if let Some(member) = chat.members.iter_mut().find(|m| m.user.id == user_id) {
+                    member.last_read_seq = member.last_read_seq.max(seq);
+                }
+            }),
+            ServerEvent::Typing { chat_id, user_id } => {
+                if Some(user_id) != me {
+                    let expires = js_sys::Date::now() + TYPING_TTL_MS;
+                    self.typing.update(|typing| {
+                        let entries = typing.entry(chat_id).or_default();
+                        entries.retain(|(id, _)| *id != user_id);
+                        entries.push((user_id, expires));
+                    });
+                    follow_ups.push(FollowUp::ExpireTyping);
+                }
+            }
+            ServerEvent::Presence { user_id, online, last_seen } => self.presence.update(|presence| {
+                presence.insert(user_id, Presence { online, last_seen });
+            }),
             ServerEvent::ChatCreated { chat } => self.chats.update(|list| list.upsert(chat, true)),
             ServerEvent::ChatUpdated { chat } => self.chats.update(|list| list.upsert(chat, false)),
             ServerEvent::MemberAdded { chat_id, user } => self.chats.update(|list| {
@@ -243,11 +374,8 @@ impl Store {
                 }
             }),
             ServerEvent::MemberRemoved { chat_id, user_id } => {
-                if self.me().is_some_and(|me| me.id == user_id) {
-                    self.chats.update(|list| list.chats.retain(|c| c.id != chat_id));
-                    self.messages.update(|all| {
-                        all.remove(&chat_id);
-                    });
+                if Some(user_id) == me {
+                    self.forget_chat(chat_id);
                 } else {
                     self.chats.update(|list| {
                         if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id) {
@@ -265,11 +393,6 @@ impl Store {
             ServerEvent::SessionExpired {} => follow_ups.push(FollowUp::SignOut),
             // Handled by the socket itself.
             ServerEvent::Ready { .. } | ServerEvent::Pong { .. } => {}
-            // Later issues: typing indicators, presence, read receipts, reactions.
-            ServerEvent::Typing { .. }
-            | ServerEvent::Presence { .. }
-            | ServerEvent::Read { .. }
-            | ServerEvent::ReactionsChanged { .. } => {}
         }
         follow_ups
     }
@@ -279,10 +402,76 @@ impl Store {
         for follow_up in follow_ups {
             match follow_up {
                 FollowUp::RefetchChats => self.load_chats(),
-                FollowUp::CatchUp { chat_id, after } => self.catch_up(chat_id, after),
+                FollowUp::CatchUp { chat_id, since } => self.catch_up(chat_id, since),
+                FollowUp::ExpireTyping => {
+                    let store = *self;
+                    spawn_local(async move {
+                        gloo_timers::future::TimeoutFuture::new(TYPING_TTL_MS as u32 + 100).await;
+                        store.prune_typing();
+                    });
+                }
+                FollowUp::Notify { title, body } => crate::notify::show(&title, &body),
                 FollowUp::SignOut => self.sign_out(),
             }
         }
+    }
+
+    /// Drops a chat I left or was removed from.
+    pub fn forget_chat(&self, chat_id: ChatId) {
+        self.chats.update(|list| list.chats.retain(|c| c.id != chat_id));
+        self.messages.update(|all| {
+            all.remove(&chat_id);
+        });
+    }
+
+    fn patch_last_message(&self, chat_id: ChatId, message_id: MessageId, patch: impl FnOnce(&mut Message)) {
+        self.chats.update(|list| {
+            if let Some(message) = list
+                .chats
+                .iter_mut()
+                .find(|c| c.id == chat_id)
+                .and_then(|c| c.last_message.as_mut())
+                .filter(|m| m.id == message_id)
+            {
+                patch(message);
+            }
+        });
+    }
+
+    fn stop_typing(&self, chat_id: ChatId, user_id: UserId) {
+        if self
+            .typing
+            .with_untracked(|t| t.get(&chat_id).is_some_and(|e| e.iter().any(|(id, _)| *id == user_id)))
+        {
+            self.typing.update(|typing| {
+                if let Some(entries) = typing.get_mut(&chat_id) {
+                    entries.retain(|(id, _)| *id != user_id);
+                }
+            });
+        }
+    }
+
+    fn prune_typing(&self) {
+        let now = js_sys::Date::now();
+        let expired = self
+            .typing
+            .with_untracked(|t| t.values().any(|entries| entries.iter().any(|(_, at)| *at <= now)));
+        if expired {
+            self.typing.try_update(|typing| {
+                for entries in typing.values_mut() {
+                    entries.retain(|(_, at)| *at > now);
+                }
+            });
+        }
+    }
+
+    /// Replaces a message held locally with the server's answer to my edit or reaction.
+    pub fn replace_reactions(&self, chat_id: ChatId, message_id: MessageId, reactions: Vec<Reaction>) {
+        self.messages.update(|all| {
+            if let Some(message) = all.get_mut(&chat_id).and_then(|e| e.message_mut(message_id)) {
+                message.reactions = reactions;
+            }
+        });
     }
 
     /// After a reconnect: everything may have missed events. Refetch what is on screen
@@ -296,7 +485,7 @@ impl Store {
                     continue;
                 }
                 if Some(*id) == open {
-                    catch_up = Some((*id, entry.last_seq()));
+                    catch_up = Some((*id, entry.last_change));
                 } else {
                     entry.stale = true;
                 }
@@ -305,20 +494,18 @@ impl Store {
         if self.chats.with_untracked(|list| list.loaded) {
             self.load_chats();
         }
-        if let Some((chat_id, after)) = catch_up {
-            self.catch_up(chat_id, after);
+        if let Some((chat_id, since)) = catch_up {
+            self.catch_up(chat_id, since);
         }
     }
 
     /// Called when a chat is shown: fetch its newest page, or catch up if it went stale.
     pub fn open(&self, chat_id: ChatId) {
-        let state = self.messages.with_untracked(|all| all.get(&chat_id).map(|e| (e.loaded, e.stale)));
+        let state =
+            self.messages.with_untracked(|all| all.get(&chat_id).map(|e| (e.loaded, e.stale, e.last_change)));
         match state {
-            Some((true, false)) => {}
-            Some((true, true)) => {
-                let after = self.messages.with_untracked(|all| all.get(&chat_id).map(ChatMessages::last_seq));
-                self.catch_up(chat_id, after.unwrap_or(0));
-            }
+            Some((true, false, _)) => {}
+            Some((true, true, since)) => self.catch_up(chat_id, since),
             _ => self.load_newest(chat_id),
         }
         self.ensure_chat(chat_id);
@@ -365,7 +552,13 @@ impl Store {
         let store = *self;
         spawn_local(async move {
             let result = api::messages(chat_id, Page::Newest, PAGE_SIZE).await;
+            let baseline = result.as_ref().ok().and_then(|p| p.messages.iter().map(|m| m.change_seq).max());
             store.merge_page(chat_id, result, |entry, has_more| {
+                // The newest page is the baseline for change tracking; later pages by seq
+                // must not move it (a missed edit would then never be fetched).
+                if !entry.loaded {
+                    entry.last_change = entry.last_change.max(baseline.unwrap_or(0));
+                }
                 entry.loaded = true;
                 entry.has_older = has_more;
             });
@@ -402,25 +595,41 @@ impl Store {
         });
     }
 
-    /// Promise 4: fetches every message after `after`, page by page, and merges by id.
-    pub fn catch_up(&self, chat_id: ChatId, after: i64) {
+    /// Promise 4: fetches every change after `since`, page by page, and merges by id
+    /// (new messages inserted; edited, deleted and re-reacted ones replaced).
+    pub fn catch_up(&self, chat_id: ChatId, since: i64) {
         let store = *self;
         spawn_local(async move {
-            let mut after = after;
+            let mut since = since;
             loop {
-                let result = api::messages(chat_id, Page::After(after), PAGE_LIMIT_MAX).await;
-                let more = match &result {
-                    Ok(page) => page.has_more && !page.messages.is_empty(),
-                    Err(_) => false,
+                let page = match api::changes(chat_id, since, PAGE_LIMIT_MAX).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        store.merge_page(chat_id, Err(error), |_, _| {});
+                        return;
+                    }
                 };
-                let next = result.as_ref().ok().and_then(|p| p.messages.last()).map(|m| m.seq);
-                let ok = result.is_ok();
-                store.merge_page(chat_id, result, |entry, _| {
+                let next = page.messages.last().map(|m| m.change_seq).filter(|_| page.has_more);
+                let newest = page.messages.iter().max_by_key(|m| m.seq).cloned();
+                let reached = if page.has_more { next.unwrap_or(since) } else { page.last_change };
+                let updated = store.messages.try_update(|all| {
+                    let Some(entry) = all.get_mut(&chat_id) else { return false };
+                    for message in page.messages {
+                        entry.merge_change(message);
+                    }
+                    entry.last_change = entry.last_change.max(reached);
                     entry.stale = false;
-                    entry.loaded = true;
+                    entry.error = None;
+                    true
                 });
+                if updated != Some(true) {
+                    return;
+                }
+                if let Some(message) = newest {
+                    store.touch_chat(&message);
+                }
                 match next {
-                    Some(seq) if ok && more => after = seq,
+                    Some(change) if change > since => since = change,
                     _ => break,
                 }
             }
@@ -473,17 +682,6 @@ impl Store {
         });
     }
 
-    fn mark_deleted(&self, chat_id: ChatId, message_id: MessageId) {
-        self.messages.update(|all| {
-            if let Some(message) =
-                all.get_mut(&chat_id).and_then(|entry| entry.by_seq.values_mut().find(|m| m.id == message_id))
-            {
-                message.deleted = true;
-                message.body.clear();
-            }
-        });
-    }
-
     /// A 401 anywhere means the session is gone: back to the login page.
     pub fn signed_out_by(&self, error: &ApiError) -> bool {
         if error.code == ErrorCode::Unauthorized {
@@ -530,6 +728,15 @@ impl Store {
             }
         });
     }
+}
+
+/// What a deleted message becomes: a tombstone without text or reactions.
+fn tombstone(message: &mut Message, change_seq: i64) {
+    message.deleted = true;
+    message.body.clear();
+    message.body_html.clear();
+    message.reactions.clear();
+    message.change_seq = message.change_seq.max(change_seq);
 }
 
 impl Default for Store {

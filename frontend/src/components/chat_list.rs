@@ -1,7 +1,7 @@
 //! The sidebar list of chats, newest activity first, live-updated by the store.
 
-use confab_shared::ChatId;
-use confab_shared::api::Chat;
+use confab_shared::api::{Chat, ChatKind};
+use confab_shared::{ChatId, UserId};
 use leptos::prelude::*;
 
 use crate::format;
@@ -14,15 +14,25 @@ struct Item {
     name: String,
     preview: String,
     time: Option<String>,
+    unread: i64,
+    /// The other person in a direct chat (their presence dot).
+    peer: Option<UserId>,
+    closed: bool,
 }
 
 impl Item {
-    fn new(chat: &Chat, me: Option<confab_shared::UserId>) -> Self {
+    fn new(chat: &Chat, me: Option<UserId>) -> Self {
         Self {
             id: chat.id,
             name: format::chat_name(chat, me),
             preview: format::preview(chat, me),
             time: chat.last_message.as_ref().map(|m| format::short_time(m.created_at)),
+            unread: format::unread(chat),
+            peer: match chat.kind {
+                ChatKind::Direct => chat.members.iter().map(|m| m.user.id).find(|id| Some(*id) != me),
+                ChatKind::Group => None,
+            },
+            closed: chat.closed,
         }
     }
 }
@@ -71,11 +81,45 @@ fn ChatItem(item: Item) -> impl IntoView {
                 aria-current=move || active().then_some("page")
             >
                 <span class="chat-item-top">
+                    {item.peer.map(|peer| view! { <PresenceDot user_id=peer /> })}
                     <span class="chat-item-name">{item.name}</span>
+                    {item.closed.then(|| view! { <span class="tag">"closed"</span> })}
                     <span class="chat-item-time">{item.time}</span>
                 </span>
-                <span class="chat-item-preview">{item.preview}</span>
+                <span class="chat-item-bottom">
+                    <span class="chat-item-preview">{item.preview}</span>
+                    {(item.unread > 0)
+                        .then(|| {
+                            view! {
+                                <span
+                                    class="unread"
+                                    data-testid="chat-unread"
+                                    aria-label=format!("{} unread", item.unread)
+                                >
+                                    {if item.unread > 99 { "99+".to_owned() } else { item.unread.to_string() }}
+                                </span>
+                            }
+                        })}
+                </span>
             </a>
         </li>
+    }
+}
+
+/// A green or grey dot: whether `user_id` is online.
+#[component]
+pub fn PresenceDot(user_id: UserId) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let online = move || store.presence.with(|p| p.get(&user_id).is_some_and(|p| p.online));
+    view! {
+        <span
+            class="presence-dot"
+            class:online=online
+            data-testid="presence-dot"
+            data-online=move || online().to_string()
+            role="img"
+            aria-label=move || if online() { "online" } else { "offline" }
+            title=move || if online() { "online" } else { "offline" }
+        ></span>
     }
 }

@@ -4,12 +4,18 @@
 use confab_shared::ChatId;
 use confab_shared::limits::MESSAGE_BODY_MAX;
 use confab_shared::validate::MessageBody;
+use confab_shared::ws::ClientEvent;
 use leptos::html;
 use leptos::prelude::*;
 
 use crate::outbox;
 use crate::store::Store;
 use crate::ws::Realtime;
+
+/// The least time between two `typing` events from this composer.
+const TYPING_EVERY_MS: f64 = 3_000.0;
+/// The server relays at most one `typing` per connection and chat in this interval.
+const TYPING_SERVER_THROTTLE_MS: f64 = 2_100.0;
 
 /// Show the character count once a message gets this close to the limit.
 const COUNT_FROM: usize = MESSAGE_BODY_MAX - 500;
@@ -30,6 +36,8 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
         }
     });
 
+    // Others see "… is typing": tell the server at most every few seconds.
+    let typing_sent_at = StoredValue::new(f64::NEG_INFINITY);
     let submit = move || {
         let body = match MessageBody::parse(&text.get_untracked()) {
             Ok(body) => body,
@@ -40,10 +48,21 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
         };
         match outbox::send(store, realtime, chat_id, body) {
             Ok(()) => {
+                // A sent message ends the typing burst: the next one may be announced as
+                // soon as the server's own throttle (2 s) allows.
+                typing_sent_at.update_value(|at| *at -= TYPING_EVERY_MS - TYPING_SERVER_THROTTLE_MS);
                 text.set(String::new());
                 error.set(None);
             }
             Err(message) => error.set(Some(message)),
+        }
+    };
+    let announce_typing = move || {
+        let now = js_sys::Date::now();
+        if now - typing_sent_at.get_value() >= TYPING_EVERY_MS
+            && realtime.send(&ClientEvent::Typing { chat_id })
+        {
+            typing_sent_at.set_value(now);
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -77,7 +96,11 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 aria-invalid=move || error.read().is_some().to_string()
                 prop:value=text
                 on:input=move |ev| {
-                    text.set(event_target_value(&ev));
+                    let value = event_target_value(&ev);
+                    if !value.trim().is_empty() {
+                        announce_typing();
+                    }
+                    text.set(value);
                     error.set(None);
                 }
                 on:keydown=on_keydown

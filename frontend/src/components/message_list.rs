@@ -1,15 +1,20 @@
 //! One chat's messages in `seq` order, then this tab's pending sends. Loads older pages
-//! at the top (keeping the scroll position) and follows new messages at the bottom.
+//! at the top (keeping the scroll position), follows new messages at the bottom, marks
+//! the chat read while it is visible at the bottom, and offers edit, delete and reactions.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Chat, User};
-use confab_shared::{ChatId, ClientId};
+use confab_shared::api::{Chat, ChatKind, User};
+use confab_shared::validate::{MessageBody, ReactionEmoji};
+use confab_shared::ws::{ClientEvent, ServerEvent};
+use confab_shared::{ChatId, ClientId, MessageId, UserId};
 use leptos::html;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::ResizeObserver;
 
+use crate::api;
 use crate::format;
 use crate::outbox;
 use crate::store::{ChatMessages, SendState, Store};
@@ -17,6 +22,10 @@ use crate::ws::Realtime;
 
 /// Scrolled within this many pixels of an edge counts as at that edge.
 const EDGE_PX: i32 = 64;
+/// Read receipts wait this long for the reader to settle.
+const MARK_READ_DEBOUNCE_MS: u32 = 500;
+/// The reaction picker's choices.
+const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Status {
@@ -35,47 +44,123 @@ impl Status {
     }
 }
 
+/// One emoji under a message: how many reacted and whether I did.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Chip {
+    emoji: String,
+    count: usize,
+    mine: bool,
+}
+
 /// Everything one message row shows; a row is rebuilt only when this changes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Row {
     /// Stable from pending to sent: the row keeps its place when confirmed.
     client_id: ClientId,
+    id: Option<MessageId>,
     seq: Option<i64>,
     sender: String,
     mine: bool,
     body: String,
+    /// Server-sanitised Markdown; empty for pending rows and tombstones.
+    body_html: String,
     deleted: bool,
+    edited: bool,
     created_at: DateTime<Utc>,
     status: Status,
+    chips: Vec<Chip>,
+    can_edit: bool,
+    can_delete: bool,
+    can_react: bool,
+    seen_by: Option<String>,
 }
 
 fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<Row> {
     let my_name = me.map(|user| user.display_name.clone()).unwrap_or_default();
     let me = me.map(|user| user.id);
-    let sent = entry.by_seq.values().map(|m| Row {
-        client_id: m.client_id,
-        seq: Some(m.seq),
-        sender: format::member_name(chat, m.sender_id),
-        mine: Some(m.sender_id) == me,
-        body: m.body.clone(),
-        deleted: m.deleted,
-        created_at: m.created_at,
-        status: Status::Sent,
+    let open = chat.is_some_and(|c| !c.closed);
+    let owner = chat.is_some_and(|c| c.kind == ChatKind::Group && c.owner_id.is_some() && c.owner_id == me);
+    let my_latest =
+        entry.by_seq.values().rev().find(|m| Some(m.sender_id) == me && !m.deleted).map(|m| m.seq);
+    let sent = entry.by_seq.values().map(|m| {
+        let mine = Some(m.sender_id) == me;
+        Row {
+            client_id: m.client_id,
+            id: Some(m.id),
+            seq: Some(m.seq),
+            sender: format::member_name(chat, m.sender_id),
+            mine,
+            body: m.body.clone(),
+            body_html: m.body_html.clone(),
+            deleted: m.deleted,
+            edited: m.edited_at.is_some() && !m.deleted,
+            created_at: m.created_at,
+            status: Status::Sent,
+            chips: m
+                .reactions
+                .iter()
+                .filter(|r| !r.user_ids.is_empty())
+                .map(|r| Chip {
+                    emoji: r.emoji.clone(),
+                    count: r.user_ids.len(),
+                    mine: me.is_some_and(|me| r.user_ids.contains(&me)),
+                })
+                .collect(),
+            can_edit: open && mine && !m.deleted,
+            can_delete: open && (mine || owner) && !m.deleted,
+            can_react: open && !m.deleted,
+            seen_by: (my_latest == Some(m.seq)).then(|| seen_by(chat, me, m.seq)).flatten(),
+        }
     });
     let pending = entry.pending.iter().map(|p| Row {
         client_id: p.client_id,
+        id: None,
         seq: None,
         sender: my_name.clone(),
         mine: true,
         body: p.body.clone(),
+        body_html: String::new(),
         deleted: false,
+        edited: false,
         created_at: p.created_at,
         status: match &p.state {
             SendState::Sending => Status::Pending,
             SendState::Failed(reason) => Status::Failed(reason.clone()),
         },
+        chips: Vec::new(),
+        can_edit: false,
+        can_delete: false,
+        can_react: false,
+        seen_by: None,
     });
     sent.chain(pending).collect()
+}
+
+/// "Seen by Alice", "Seen by Alice and Bob", "Seen by 4": the others whose read position
+/// reached `seq`.
+fn seen_by(chat: Option<&Chat>, me: Option<UserId>, seq: i64) -> Option<String> {
+    let readers: Vec<&str> = chat?
+        .members
+        .iter()
+        .filter(|m| Some(m.user.id) != me && m.last_read_seq >= seq)
+        .map(|m| m.user.display_name.as_str())
+        .collect();
+    match readers.as_slice() {
+        [] => None,
+        [one] => Some(format!("Seen by {one}")),
+        [one, two] => Some(format!("Seen by {one} and {two}")),
+        many => Some(format!("Seen by {}", many.len())),
+    }
+}
+
+/// Per-list UI state that must survive a row being rebuilt by a live event.
+#[derive(Clone, Copy)]
+struct RowUi {
+    editing: RwSignal<Option<MessageId>>,
+    edit_text: RwSignal<String>,
+    picker: RwSignal<Option<MessageId>>,
+    confirm_delete: RwSignal<Option<MessageId>>,
+    error: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -96,8 +181,20 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             .with(|all| all.get(&chat_id).map(|e| (e.loaded, e.has_older, e.loading_older, e.error.clone())))
     });
 
+    let realtime = expect_context::<Realtime>();
+    let ui = RowUi {
+        editing: RwSignal::new(None),
+        edit_text: RwSignal::new(String::new()),
+        picker: RwSignal::new(None),
+        confirm_delete: RwSignal::new(None),
+        error: RwSignal::new(None),
+    };
+    provide_context(ui);
+
     let list_ref = NodeRef::<html::Div>::new();
     let at_bottom = StoredValue::new(true);
+    // The same, as a signal for the read receipts (set only when it flips).
+    let bottom = RwSignal::new(true);
     // (scroll height, scroll top) just before an older page was asked for.
     let anchor = StoredValue::new(None::<(i32, i32)>);
 
@@ -110,7 +207,11 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
     };
     let on_scroll = move |_| {
         let Some(el) = list_ref.get_untracked() else { return };
-        at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < EDGE_PX);
+        let is_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < EDGE_PX;
+        at_bottom.set_value(is_bottom);
+        if bottom.get_untracked() != is_bottom {
+            bottom.set(is_bottom);
+        }
         if el.scroll_top() < EDGE_PX {
             load_older();
         }
@@ -133,9 +234,44 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             } else if last != previous_last && (at_bottom.get_value() || last_mine) {
                 el.set_scroll_top(el.scroll_height());
                 at_bottom.set_value(true);
+                if !bottom.get_untracked() {
+                    bottom.set(true);
+                }
             }
         });
         (first, last)
+    });
+
+    // Read receipts: while the chat is visible and scrolled to the bottom, tell the server
+    // how far I have read once the view settles, and only when that moves forward.
+    let newest_seq =
+        Memo::new(move |_| store.messages.with(|all| all.get(&chat_id).map_or(0, ChatMessages::last_seq)));
+    let read_seq = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).map(|c| c.last_read_seq)));
+    let read_sent = StoredValue::new(0i64);
+    let read_timer = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let target = newest_seq.get();
+        let Some(read) = read_seq.get() else { return };
+        if !store.visible.get() || !bottom.get() || target <= read || target <= read_sent.get_value() {
+            return;
+        }
+        read_timer.update_value(|n| *n += 1);
+        let timer = read_timer.get_value();
+        spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(MARK_READ_DEBOUNCE_MS).await;
+            if read_timer.try_get_value() != Some(timer) || target <= read_sent.get_value() {
+                return;
+            }
+            read_sent.set_value(target);
+            if let Some(me) = store.me() {
+                store.apply(ServerEvent::Read { chat_id, user_id: me.id, seq: target });
+            }
+            if !realtime.send(&ClientEvent::MarkRead { chat_id, seq: target })
+                && let Err(error) = api::mark_read(chat_id, target).await
+            {
+                store.signed_out_by(&error);
+            }
+        });
     });
 
     // The list shrinks when the composer grows or an on-screen keyboard opens: stay at
@@ -206,6 +342,12 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             <For each=move || rows.get() key=|row| row.clone() let:row>
                 <MessageRow chat_id=chat_id row=row />
             </For>
+            <Show when=move || ui.error.read().is_some()>
+                <p class="form-error action-error" role="alert" data-testid="message-action-error">
+                    {move || ui.error.get().unwrap_or_default()}
+                    <button type="button" class="link" on:click=move |_| ui.error.set(None)>"Dismiss"</button>
+                </p>
+            </Show>
         </div>
     }
 }
@@ -214,32 +356,268 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
 fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
     let store = expect_context::<Store>();
     let realtime = expect_context::<Realtime>();
+    let ui = expect_context::<RowUi>();
     let client_id = row.client_id;
     let failure = match &row.status {
         Status::Failed(reason) => Some(reason.clone()),
         _ => None,
     };
+    let id = row.id;
+    let editing = move || id.is_some() && ui.editing.get() == id;
+
+    let save_edit = move || {
+        let Some(message_id) = id else { return };
+        let body = match MessageBody::parse(&ui.edit_text.get_untracked()) {
+            Ok(body) => body.into_inner(),
+            Err(e) => {
+                ui.error.set(Some(format!("Not saved: {e}")));
+                return;
+            }
+        };
+        ui.editing.set(None);
+        spawn_local(async move {
+            match api::edit_message(chat_id, message_id, body).await {
+                Ok(message) => {
+                    let follow_ups = store.apply(ServerEvent::MessageUpdated { message });
+                    store.run(follow_ups);
+                }
+                Err(e) if !store.signed_out_by(&e) => {
+                    ui.error.try_set(Some(format!("Could not edit the message: {}", e.message)));
+                }
+                Err(_) => {}
+            }
+        });
+    };
+    let delete = move || {
+        let Some(message_id) = id else { return };
+        ui.confirm_delete.set(None);
+        spawn_local(async move {
+            match api::delete_message(chat_id, message_id).await {
+                Ok(()) => {
+                    let follow_ups =
+                        store.apply(ServerEvent::MessageDeleted { chat_id, message_id, change_seq: 0 });
+                    store.run(follow_ups);
+                }
+                Err(e) if !store.signed_out_by(&e) => {
+                    ui.error.try_set(Some(format!("Could not delete the message: {}", e.message)));
+                }
+                Err(_) => {}
+            }
+        });
+    };
+    let react = move |emoji: String| {
+        let Some(message_id) = id else { return };
+        ui.picker.set(None);
+        let emoji = match ReactionEmoji::parse(&emoji) {
+            Ok(emoji) => emoji.as_str().to_owned(),
+            Err(e) => {
+                ui.error.set(Some(e.to_string()));
+                return;
+            }
+        };
+        spawn_local(async move {
+            match api::toggle_reaction(chat_id, message_id, emoji).await {
+                Ok(reactions) => store.replace_reactions(chat_id, message_id, reactions),
+                Err(e) if !store.signed_out_by(&e) => {
+                    ui.error.try_set(Some(format!("Could not react: {}", e.message)));
+                }
+                Err(_) => {}
+            }
+        });
+    };
+
+    let (deleted, body_html, body_text) = (row.deleted, row.body_html.clone(), row.body.clone());
+    let body_view = move || {
+        if deleted {
+            view! { <p class="message-body deleted" data-testid="message-deleted">"Message deleted"</p> }
+                .into_any()
+        } else if !body_html.is_empty() {
+            // Only `body_html` is ever inserted as HTML: the server rendered and sanitised it.
+            view! {
+                <div class="message-body markdown" data-testid="message-body" inner_html=body_html.clone()></div>
+            }
+            .into_any()
+        } else {
+            view! { <p class="message-body" data-testid="message-body">{body_text.clone()}</p> }.into_any()
+        }
+    };
+    let body_or_editor = move || {
+        if editing() {
+            view! {
+                <div class="message-editor">
+                    <textarea
+                        class="edit-input"
+                        data-testid="message-edit-input"
+                        aria-label="Edit message"
+                        prop:value=ui.edit_text
+                        on:input=move |ev| ui.edit_text.set(event_target_value(&ev))
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                                ev.prevent_default();
+                                save_edit();
+                            } else if ev.key() == "Escape" {
+                                ev.prevent_default();
+                                ui.editing.set(None);
+                            }
+                        }
+                        autofocus
+                    ></textarea>
+                    <p class="hint">"Enter to save · Esc to cancel"</p>
+                </div>
+            }
+            .into_any()
+        } else {
+            body_view()
+        }
+    };
+
+    let actions = (row.can_react || row.can_edit || row.can_delete).then(|| {
+        let body = row.body.clone();
+        let (can_edit, can_delete, can_react) = (row.can_edit, row.can_delete, row.can_react);
+        view! {
+            <div class="message-actions" data-testid="message-actions">
+                {can_react
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="icon"
+                                data-testid="message-react"
+                                aria-label="React"
+                                title="React"
+                                aria-expanded=move || (ui.picker.get() == id && id.is_some()).to_string()
+                                on:click=move |_| ui.picker.update(|p| *p = if *p == id { None } else { id })
+                            >
+                                "☺+"
+                            </button>
+                        }
+                    })}
+                {can_edit
+                    .then(|| {
+                        let body = body.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="icon"
+                                data-testid="message-edit"
+                                on:click=move |_| {
+                                    ui.edit_text.set(body.clone());
+                                    ui.editing.set(id);
+                                }
+                            >
+                                "Edit"
+                            </button>
+                        }
+                    })}
+                {can_delete
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="icon danger"
+                                data-testid="message-delete"
+                                on:click=move |_| ui.confirm_delete.set(id)
+                            >
+                                "Delete"
+                            </button>
+                        }
+                    })}
+            </div>
+        }
+    });
+
     view! {
         <article
             class="message"
             class:mine=row.mine
+            class:is-deleted=row.deleted
             data-testid="message"
             data-seq=row.seq.map(|seq| seq.to_string())
             data-status=row.status.as_str()
+            data-message-id=row.id.map(|id| id.to_string())
         >
             <header class="message-meta">
                 <span class="sender">{row.sender}</span>
                 <time datetime=row.created_at.to_rfc3339() title=format::full_time(row.created_at)>
                     {format::short_time(row.created_at)}
                 </time>
+                {row.edited.then(|| view! { <span class="edited" data-testid="message-edited">"(edited)"</span> })}
                 {(row.status == Status::Pending).then(|| view! { <span class="state">"Sending…"</span> })}
+                {actions}
             </header>
-            {if row.deleted {
-                view! { <p class="message-body deleted" data-testid="message-body">"Message deleted"</p> }
-                    .into_any()
-            } else {
-                view! { <p class="message-body" data-testid="message-body">{row.body}</p> }.into_any()
-            }}
+            {body_or_editor}
+            <Show when=move || id.is_some() && ui.confirm_delete.get() == id>
+                <p class="confirm-delete" role="alert">
+                    "Delete this message for everyone? "
+                    <button
+                        type="button"
+                        class="danger small"
+                        data-testid="message-delete-confirm"
+                        on:click=move |_| delete()
+                    >
+                        "Delete"
+                    </button>
+                    <button type="button" class="secondary small" on:click=move |_| ui.confirm_delete.set(None)>
+                        "Cancel"
+                    </button>
+                </p>
+            </Show>
+            <Show when=move || id.is_some() && ui.picker.get() == id>
+                <div class="reaction-picker" data-testid="reaction-picker" role="group" aria-label="Pick a reaction">
+                    {QUICK_REACTIONS
+                        .iter()
+                        .map(|emoji| {
+                            let emoji = (*emoji).to_owned();
+                            let pick = emoji.clone();
+                            let attr = emoji.clone();
+                            view! {
+                                <button
+                                    type="button"
+                                    class="reaction-option"
+                                    data-testid="reaction-option"
+                                    data-emoji=attr
+                                    on:click=move |_| react(pick.clone())
+                                >
+                                    {emoji}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </Show>
+            {(!row.chips.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="reactions">
+                            {row
+                                .chips
+                                .into_iter()
+                                .map(|chip| {
+                                    let emoji = chip.emoji.clone();
+                                    let attr = chip.emoji.clone();
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="reaction-chip"
+                                            class:mine=chip.mine
+                                            data-testid="reaction-chip"
+                                            data-emoji=attr
+                                            data-mine=chip.mine.to_string()
+                                            aria-pressed=chip.mine.to_string()
+                                            disabled=!row.can_react
+                                            on:click=move |_| react(emoji.clone())
+                                        >
+                                            <span class="emoji">{chip.emoji}</span>
+                                            " "
+                                            <span class="count">{chip.count}</span>
+                                        </button>
+                                    }
+                                })
+                                .collect_view()}
+                        </div>
+                    }
+                })}
+            {row.seen_by.map(|text| view! { <p class="seen-by" data-testid="seen-by">{text}</p> })}
             {failure
                 .map(|reason| {
                     view! {

@@ -1,6 +1,7 @@
 //! The pieces the chat screen is built from.
 
 pub mod chat_list;
+pub mod chat_settings;
 pub mod composer;
 pub mod connection_status;
 pub mod message_list;

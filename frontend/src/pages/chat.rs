@@ -1,6 +1,7 @@
 //! The signed-in screen: a sidebar with the chat list and the open chat beside it.
 
 use confab_shared::ChatId;
+use confab_shared::api::ChatKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Outlet;
@@ -8,19 +9,21 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::api;
-use crate::components::chat_list::ChatList;
+use crate::components::chat_list::{ChatList, PresenceDot};
+use crate::components::chat_settings::ChatSettings;
 use crate::components::composer::Composer;
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::message_list::MessageList;
 use crate::components::new_chat::NewChatDialog;
-use crate::format;
 use crate::store::{Session, Store};
+use crate::{format, notify};
 
 #[component]
 pub fn ChatLayout() -> impl IntoView {
     let store = expect_context::<Store>();
     let navigate = use_navigate();
     let dialog_open = RwSignal::new(false);
+    let notifications_undecided = RwSignal::new(notify::undecided());
 
     if !store.chats.with_untracked(|list| list.loaded) {
         store.load_chats();
@@ -58,6 +61,15 @@ pub fn ChatLayout() -> impl IntoView {
                 <button class="primary new-chat" data-testid="new-chat-button" on:click=move |_| dialog_open.set(true)>
                     "New chat"
                 </button>
+                <Show when=move || notifications_undecided.get()>
+                    <button
+                        class="secondary small notifications"
+                        data-testid="notifications-enable"
+                        on:click=move |_| notify::request(move |_| notifications_undecided.set(notify::undecided()))
+                    >
+                        "Enable notifications"
+                    </button>
+                </Show>
                 <ChatList />
             </aside>
             <main class="main">
@@ -120,9 +132,32 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
         loaded
     });
 
+    // Removed from the chat (or it went away): back to the list.
+    let navigate = use_navigate();
+    Effect::new(move |was_present: Option<bool>| {
+        let present = store.chats.with(|list| list.get(chat_id).is_some());
+        if was_present == Some(true) && !present {
+            navigate("/", Default::default());
+        }
+        present
+    });
+
     let me = move || store.me().map(|u| u.id);
     let title = move || store.chats.with(|list| list.get(chat_id).map(|chat| format::chat_name(chat, me())));
+    let peer = Memo::new(move |_| {
+        store.chats.with(|list| {
+            list.get(chat_id)
+                .filter(|chat| chat.kind == ChatKind::Direct)
+                .and_then(|chat| chat.members.iter().map(|m| m.user.id).find(|id| Some(*id) != me()))
+        })
+    });
     let members = move || {
+        if let Some(peer) = peer.get() {
+            return store
+                .presence
+                .with(|p| p.get(&peer).and_then(|p| format::last_seen(p.online, p.last_seen)))
+                .unwrap_or_default();
+        }
         store.chats.with(|list| {
             list.get(chat_id)
                 .map(|chat| {
@@ -131,18 +166,64 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
+    let closed = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).is_some_and(|c| c.closed)));
+    let settings_open = RwSignal::new(false);
 
     view! {
         <section class="chat" aria-labelledby="chat-title">
             <header class="chat-header" data-testid="chat-header">
                 <a class="back" href="/" aria-label="Back to chats">"‹"</a>
+                {move || peer.get().map(|peer| view! { <PresenceDot user_id=peer /> })}
                 <div class="chat-heading">
                     <h2 id="chat-title">{move || title().unwrap_or_else(|| "Loading…".to_owned())}</h2>
                     <p class="members">{members}</p>
                 </div>
+                <button
+                    type="button"
+                    class="secondary small"
+                    data-testid="chat-settings-button"
+                    aria-expanded=move || settings_open.get().to_string()
+                    on:click=move |_| settings_open.update(|open| *open = !*open)
+                >
+                    "Details"
+                </button>
             </header>
+            <Show when=move || settings_open.get()>
+                <ChatSettings chat_id=chat_id on_close=move || settings_open.set(false) />
+            </Show>
+            <Show when=move || closed.get()>
+                <p class="closed-banner" data-testid="chat-closed-banner" role="status">
+                    "This chat is closed: it is read-only until its owner reopens it."
+                </p>
+            </Show>
             <MessageList chat_id=chat_id />
+            <TypingIndicator chat_id=chat_id />
             <Composer chat_id=chat_id />
         </section>
+    }
+}
+
+/// "Alice is typing…", "Alice and Bob are typing…", "Several people are typing…".
+#[component]
+fn TypingIndicator(chat_id: ChatId) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let text = Memo::new(move |_| {
+        let typing =
+            store.typing.with(|t| t.get(&chat_id).map(|e| e.iter().map(|(id, _)| *id).collect::<Vec<_>>()));
+        let typing = typing.unwrap_or_default();
+        let names: Vec<String> = store
+            .chats
+            .with(|list| typing.iter().map(|id| format::member_name(list.get(chat_id), *id)).collect());
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            [one, two] => Some(format!("{one} and {two} are typing…")),
+            _ => Some("Several people are typing…".to_owned()),
+        }
+    });
+    view! {
+        <div class="typing-slot" aria-live="polite">
+            {move || text.get().map(|text| view! { <p class="typing" data-testid="typing-indicator">{text}</p> })}
+        </div>
     }
 }
