@@ -62,6 +62,8 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
+                // gzip for the SPA bundle and JSON (actix leaves 101 upgrades alone).
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(json_config())

@@ -45,3 +45,20 @@ async fn with_redis_down_the_app_still_works_and_health_says_so() {
     assert_eq!(health.redis, "down");
     assert_eq!(health.status, "degraded");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_are_gzipped_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    let response = app
+        .anonymous()
+        .get(app.url("/api/openapi.json"))
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        response.headers().get(reqwest::header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+}
