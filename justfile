@@ -41,6 +41,7 @@ test: setup frontend
 
 # Browser tests (Playwright driving Debian's Chromium) against a throwaway stack.
 e2e:
+    cargo build -p confab-test-support --bin confab-stack
     cd e2e && npx playwright test
 
 # fmt check + clippy (host and wasm32) + all tests.

@@ -42,7 +42,8 @@ export default defineConfig({
     command: `cargo run --quiet -p confab-test-support --bin confab-stack -- --port ${PORT} --dist ../dist`,
     cwd: __dirname,
     url: `${BASE_URL}/api/health`,
-    timeout: 180_000,
+    // `just e2e` builds confab-stack first; a bare `npx playwright test` may compile it here.
+    timeout: 600_000,
     reuseExistingServer: false,
     // The backend logs to stdout; keep the test output readable unless asked.
     env: { ...definedEnv(), RUST_LOG: process.env.RUST_LOG ?? 'error' },
