@@ -77,6 +77,8 @@ impl PgCluster {
     /// Starts the cluster in `data_dir`, running `initdb` first when it holds none yet.
     /// `durable: false` turns fsync and friends off.
     pub fn start(data_dir: &Path, durable: bool) -> anyhow::Result<Self> {
+        // Absolute: the server runs in another working directory (and maybe as another user).
+        let data_dir = &std::path::absolute(data_dir).context("resolving the data dir")?;
         let owner = run_as()?;
         let parent = data_dir.parent().context("data dir has no parent")?.to_path_buf();
         std::fs::create_dir_all(&parent)?;
