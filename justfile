@@ -36,7 +36,7 @@ frontend:
 
 # Everything CI runs: unit and integration tests, then the browser tests.
 test: setup frontend
-    cargo test --workspace --no-fail-fast
+    cargo test --no-fail-fast
     just e2e
 
 # Browser tests (Playwright driving Debian's Chromium) against a throwaway stack.
@@ -57,7 +57,7 @@ fmt-check:
 
 # Clippy with warnings as errors, on the host crates and on the wasm32 frontend.
 lint:
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --all-targets -- -D warnings
     cargo clippy -p confab-frontend --target wasm32-unknown-unknown -- -D warnings
 
 # Cache figures: latency percentiles and hit rate with and without Redis (release build).
