@@ -10,7 +10,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::chats::{forget_lists, forget_members, member_row, owned_group, require_active_users, updated};
 use crate::auth::Authenticated;
-use crate::db::{chats, users};
+use crate::db::chats;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 
@@ -30,10 +30,11 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     forget_members(state, chat_id).await;
     let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
     forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
-    let user = users::by_ids(&mut conn, &[user_id.0])
-        .await?
-        .first()
-        .map(|u| u.to_api())
+    // The views already hold the new member's user: no second query.
+    let user = views
+        .get(&user_id)
+        .and_then(|chat| chat.members.iter().find(|m| m.user.id == user_id))
+        .map(|m| m.user.clone())
         .ok_or(AppError::NotFound)?;
     if let Some(chat) = views.get(&user_id) {
         state.hub.send_to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
