@@ -43,6 +43,15 @@ pub struct Settings {
     /// Password hashes computed at once (`MAX_CONCURRENT_HASHES`, default 4): each takes
     /// ~19 MiB and a core for tens of milliseconds.
     pub max_concurrent_hashes: usize,
+    /// This node's name on the Redis bus and in logs (`NODE_ID`, default random).
+    pub node_id: String,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`, default `127.0.0.1:9464`;
+    /// empty turns it off). Tests run without it.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Group-commit writer tasks, each its own share of the chats (`WRITERS`, default 4).
+    pub writers: usize,
+    /// Sends one writer commits in one transaction at most (`WRITE_BATCH_MAX`, default 512).
+    pub write_batch_max: usize,
 }
 
 impl Settings {
@@ -63,6 +72,10 @@ impl Settings {
             outbound_queue: 256,
             max_concurrent_hashes: 4,
             presence_grace: Duration::from_secs(10),
+            node_id: format!("{:08x}", rand::random::<u32>()),
+            metrics_addr: None,
+            writers: 4,
+            write_batch_max: 512,
         }
     }
 
@@ -110,6 +123,22 @@ impl Settings {
         }
         if let Some(n) = parsed("MAX_CONCURRENT_HASHES")? {
             s.max_concurrent_hashes = n;
+        }
+        if let Some(node) = var("NODE_ID") {
+            s.node_id = node;
+        }
+        s.metrics_addr = match std::env::var("METRICS_ADDR") {
+            Err(_) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))),
+            Ok(addr) if addr.trim().is_empty() => None,
+            Ok(addr) => {
+                Some(addr.trim().parse().with_context(|| format!("METRICS_ADDR={addr:?} is invalid"))?)
+            }
+        };
+        if let Some(n) = parsed("WRITERS")? {
+            s.writers = n;
+        }
+        if let Some(n) = parsed("WRITE_BATCH_MAX")? {
+            s.write_batch_max = n;
         }
         Ok(s)
     }

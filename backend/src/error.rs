@@ -25,6 +25,8 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests, slow down")]
     RateLimited,
+    #[error("temporarily unavailable, try again")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -38,6 +40,7 @@ impl AppError {
             AppError::NotFound => ErrorCode::NotFound,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -66,9 +69,11 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// No connection to PostgreSQL within the pool's wait: 503, so clients retry.
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        AppError::Internal(anyhow::Error::new(e).context("no database connection"))
+        tracing::warn!(error = %e, "no database connection");
+        AppError::Unavailable
     }
 }
 

@@ -7,10 +7,12 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod markdown;
+pub mod metrics;
 pub mod realtime;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 
 pub use config::Settings;

@@ -15,21 +15,12 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db;
 use crate::error::AppError;
-use crate::realtime::{Hub, Presence, TypingThrottle};
+use crate::realtime::{Events, Presence, TypingThrottle};
 use crate::routes;
-
-/// Everything a request or socket needs, shared by all workers.
-pub struct AppState {
-    pub settings: Settings,
-    pub db: DbPool,
-    pub cache: Cache,
-    pub hub: Hub,
-    pub presence: Presence,
-    pub typing: TypingThrottle,
-    pub hasher: PasswordHasher,
-}
+use crate::services::ingest::Ingest;
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -48,11 +39,23 @@ impl Application {
         let port = listener.local_addr()?.port();
         let dist_dir = settings.dist_dir.clone();
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
+        if let Some(addr) = settings.metrics_addr {
+            crate::metrics::install(addr);
+        }
+        let events = Events::start(settings.node_id.clone(), settings.redis_url.as_deref());
+        let ingest = Ingest::start(
+            db.clone(),
+            cache.clone(),
+            events.clone(),
+            settings.writers,
+            settings.write_batch_max,
+        );
         let state = web::Data::new(AppState {
             settings,
             db,
             cache,
-            hub: Hub::new(),
+            events,
+            ingest,
             presence: Presence::new(),
             typing: TypingThrottle::new(),
             hasher,

@@ -186,6 +186,8 @@ pub enum FollowUp {
         body: String,
     },
     SignOut,
+    /// The server may have lost live events: refetch as after a reconnect.
+    Resync,
 }
 
 /// Whether someone is online; `last_seen` when they left, if known.
@@ -391,6 +393,8 @@ impl Store {
                 warn!("server error event: {code:?}: {message}");
             }
             ServerEvent::SessionExpired {} => follow_ups.push(FollowUp::SignOut),
+            // The server's bus between nodes lost events: catch up as after a reconnect.
+            ServerEvent::Resync {} => follow_ups.push(FollowUp::Resync),
             // Handled by the socket itself.
             ServerEvent::Ready { .. } | ServerEvent::Pong { .. } => {}
         }
@@ -412,6 +416,7 @@ impl Store {
                 }
                 FollowUp::Notify { title, body } => crate::notify::show(&title, &body),
                 FollowUp::SignOut => self.sign_out(),
+                FollowUp::Resync => self.resync(),
             }
         }
     }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Conflict,
     /// 429: slow down.
     RateLimited,
+    /// 503: a dependency (PostgreSQL) is down or overloaded; retry later. Nothing was stored.
+    Unavailable,
     /// 500: our fault; details are in the server log, never in the response.
     Internal,
 }
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
         }
     }

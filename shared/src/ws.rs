@@ -123,6 +123,9 @@ pub enum ServerEvent {
     },
     /// The session ended (logout, expiry); the server closes the socket right after.
     SessionExpired {},
+    /// Live events may have been lost (the server's bus between nodes was down): catch up
+    /// on every chat from the last seq / change number seen, as after a reconnect.
+    Resync {},
 }
 
 impl ClientEvent {

@@ -190,6 +190,7 @@ fn server_events() {
         ),
         (ServerEvent::Pong { nonce: 9 }, json!({"type": "pong", "data": {"nonce": 9}})),
         (ServerEvent::SessionExpired {}, json!({"type": "session_expired", "data": {}})),
+        (ServerEvent::Resync {}, json!({"type": "resync", "data": {}})),
     ];
     for (event, expected) in cases {
         assert_wire(event, expected);

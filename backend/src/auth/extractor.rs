@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::token::{self, TokenHash};
 use crate::error::AppError;
 use crate::services;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The signed-in user of this request and their session. Cached in Redis as is.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, web};
 
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn check(req: &HttpRequest, allowed: &[String]) -> Result<(), AppError> {
     let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };

@@ -174,6 +174,16 @@ impl Cache {
             .await;
     }
 
+    /// The current version of each family (0 if never bumped), or `None` without Redis.
+    pub async fn versions(&self, families: &[String]) -> Option<Vec<i64>> {
+        if families.is_empty() {
+            return Some(Vec::new());
+        }
+        let keys: Vec<String> = families.iter().map(|f| keys::version(f)).collect();
+        let versions: Vec<Option<i64>> = self.run(async |conn| conn.mget(&keys).await).await?;
+        Some(versions.into_iter().map(|v| v.unwrap_or(0)).collect())
+    }
+
     /// Hits and misses of versioned reads since start.
     pub fn stats(&self) -> (u64, u64) {
         (self.stats.hits.load(Ordering::Relaxed), self.stats.misses.load(Ordering::Relaxed))

@@ -83,6 +83,15 @@ pub async fn member_ids(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryRes
         .await
 }
 
+/// The ids of the chats `user_id` is a member of.
+pub async fn ids_for_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    chat_members::table
+        .filter(chat_members::user_id.eq(user_id))
+        .select(chat_members::chat_id)
+        .load(conn)
+        .await
+}
+
 /// One chat row.
 pub async fn by_id(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Option<ChatRow>> {
     chats::table.find(chat_id).select(ChatRow::as_select()).first(conn).await.optional()

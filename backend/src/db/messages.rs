@@ -1,8 +1,11 @@
 //! Queries on `messages`.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
+use diesel::sql_types::{self, Array};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -12,58 +15,174 @@ use confab_shared::api::{Message, Reaction};
 use super::models::{MessageRow, ReactionRow};
 use super::schema::{chat_members, chats, message_reactions, messages};
 
-/// A message about to be stored; `seq` is assigned by [`insert_next`].
+/// A message about to be stored; `seq` is assigned by [`insert_batch`].
+#[derive(Debug, Clone)]
 pub struct NewMessage {
     pub id: Uuid,
     pub chat_id: Uuid,
     pub sender_id: Uuid,
     pub client_id: Uuid,
     pub body: String,
+    pub body_html: String,
 }
 
-/// Stores a message with the chat's next `seq`, or returns `None` if the chat is closed.
+/// What became of one message of a batch.
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    Created(MessageRow),
+    /// Promise 2: a retry (same sender and `client_id`) finds the original, stored
+    /// earlier or earlier in this batch.
+    Existing(MessageRow),
+    /// The sender is not a member of the chat (or there is no such chat).
+    NotMember,
+    ChatClosed,
+}
+
+/// A committed batch: each message's outcome, in the order given, and the members of
+/// every chat the batch touched (the fan-out lists, read in the same transaction).
+pub struct Batch {
+    pub outcomes: Vec<Inserted>,
+    pub members: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// Stores many messages in one transaction: one commit, so one fsync, for all of them.
 ///
-/// Promise 3: the chat row's `last_seq` is bumped inside the inserting transaction. The
-/// row lock serialises concurrent sends to one chat and a rollback returns the number, so
-/// seqs are gap-free. Promise 1: the caller acknowledges only after this commits.
-/// The sender has read their own message, so their read position moves with it.
-pub async fn insert_next(conn: &mut AsyncPgConnection, new: NewMessage) -> QueryResult<Option<MessageRow>> {
+/// - Promise 3: each chat row is locked (in id order, so concurrent batches and other
+///   writers never deadlock) and its `last_seq`/`last_change` bumped by the number of
+///   messages it takes; a rollback returns the numbers, so seqs stay gap-free.
+/// - Promise 2: originals of retries are looked up first and returned instead.
+/// - Promise 5: only members may send; membership is read from PostgreSQL, never a cache.
+/// - A sender has read their own message, so their read position moves with it.
+///
+/// Promise 1: the caller acknowledges only after this returns (committed).
+pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> QueryResult<Batch> {
     conn.transaction(async |conn| {
-        let now = Utc::now();
-        let numbers: Option<(i64, i64)> =
-            diesel::update(chats::table.find(new.chat_id).filter(chats::closed.eq(false)))
-                .set((
-                    chats::last_seq.eq(chats::last_seq + 1),
-                    chats::last_change.eq(chats::last_change + 1),
-                    chats::last_activity_at.eq(now),
-                ))
-                .returning((chats::last_seq, chats::last_change))
-                .get_result(conn)
-                .await
-                .optional()?;
-        let Some((seq, change_seq)) = numbers else { return Ok(None) };
-        let row = MessageRow {
-            id: new.id,
-            chat_id: new.chat_id,
-            seq,
-            sender_id: new.sender_id,
-            client_id: new.client_id,
-            body: new.body,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
-            change_seq,
-        };
-        let row = diesel::insert_into(messages::table)
-            .values(&row)
-            .returning(MessageRow::as_returning())
-            .get_result(conn)
-            .await?;
-        diesel::update(chat_members::table.find((new.chat_id, new.sender_id)))
-            .set(chat_members::last_read_seq.eq(seq))
-            .execute(conn)
-            .await?;
-        Ok(Some(row))
+        // PostgreSQL keeps microseconds: the rows returned must equal the rows stored.
+        let now = Utc::now().trunc_subsecs(6);
+        let senders: Vec<Uuid> = batch.iter().map(|m| m.sender_id).collect();
+        let client_ids: Vec<Uuid> = batch.iter().map(|m| m.client_id).collect();
+        let mut chat_ids: Vec<Uuid> = batch.iter().map(|m| m.chat_id).collect();
+        chat_ids.sort_unstable();
+        chat_ids.dedup();
+
+        let mut known: HashMap<(Uuid, Uuid), MessageRow> = messages::table
+            .filter(messages::sender_id.eq_any(&senders))
+            .filter(messages::client_id.eq_any(&client_ids))
+            .select(MessageRow::as_select())
+            .load::<MessageRow>(conn)
+            .await?
+            .into_iter()
+            .map(|row| ((row.sender_id, row.client_id), row))
+            .collect();
+        let mut members: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (chat_id, user_id) in chat_members::table
+            .filter(chat_members::chat_id.eq_any(&chat_ids))
+            .select((chat_members::chat_id, chat_members::user_id))
+            .load::<(Uuid, Uuid)>(conn)
+            .await?
+        {
+            members.entry(chat_id).or_default().push(user_id);
+        }
+        let mut numbers: HashMap<Uuid, (i64, i64)> = chats::table
+            .filter(chats::id.eq_any(&chat_ids))
+            .filter(chats::closed.eq(false))
+            .order(chats::id)
+            .for_update()
+            .select((chats::id, chats::last_seq, chats::last_change))
+            .load::<(Uuid, i64, i64)>(conn)
+            .await?
+            .into_iter()
+            .map(|(id, seq, change)| (id, (seq, change)))
+            .collect();
+
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut rows = Vec::new();
+        for new in batch {
+            let key = (new.sender_id, new.client_id);
+            if let Some(original) = known.get(&key) {
+                outcomes.push(Inserted::Existing(original.clone()));
+                continue;
+            }
+            if !members.get(&new.chat_id).is_some_and(|m| m.contains(&new.sender_id)) {
+                outcomes.push(Inserted::NotMember);
+                continue;
+            }
+            let Some((seq, change)) = numbers.get_mut(&new.chat_id) else {
+                outcomes.push(Inserted::ChatClosed);
+                continue;
+            };
+            *seq += 1;
+            *change += 1;
+            let row = MessageRow {
+                id: new.id,
+                chat_id: new.chat_id,
+                seq: *seq,
+                sender_id: new.sender_id,
+                client_id: new.client_id,
+                body: new.body.clone(),
+                created_at: now,
+                edited_at: None,
+                deleted_at: None,
+                change_seq: *change,
+                body_html: new.body_html.clone(),
+            };
+            known.insert(key, row.clone());
+            outcomes.push(Inserted::Created(row.clone()));
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Ok(Batch { outcomes, members });
+        }
+
+        let touched: Vec<&Uuid> = chat_ids.iter().filter(|id| rows.iter().any(|r| r.chat_id == **id)).collect();
+        let (ids, seqs, changes): (Vec<Uuid>, Vec<i64>, Vec<i64>) = touched
+            .iter()
+            .filter_map(|id| numbers.get(*id).map(|(seq, change)| (**id, *seq, *change)))
+            .fold((Vec::new(), Vec::new(), Vec::new()), |(mut a, mut b, mut c), (id, seq, change)| {
+                a.push(id);
+                b.push(seq);
+                c.push(change);
+                (a, b, c)
+            });
+        diesel::sql_query(
+            "UPDATE chats AS c SET last_seq = v.last_seq, last_change = v.last_change, last_activity_at = $4 \
+             FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS v(id, last_seq, last_change) WHERE c.id = v.id",
+        )
+        .bind::<Array<sql_types::Uuid>, _>(&ids)
+        .bind::<Array<sql_types::Int8>, _>(&seqs)
+        .bind::<Array<sql_types::Int8>, _>(&changes)
+        .bind::<sql_types::Timestamptz, _>(now)
+        .execute(conn)
+        .await?;
+
+        diesel::insert_into(messages::table).values(&rows).execute(conn).await?;
+
+        // Each sender's read position: the highest seq they sent per chat.
+        let mut read: HashMap<(Uuid, Uuid), i64> = HashMap::new();
+        for row in &rows {
+            let seq = read.entry((row.chat_id, row.sender_id)).or_default();
+            *seq = (*seq).max(row.seq);
+        }
+        let (chats_read, users_read, seqs_read): (Vec<Uuid>, Vec<Uuid>, Vec<i64>) = read.into_iter().fold(
+            (Vec::new(), Vec::new(), Vec::new()),
+            |(mut a, mut b, mut c), ((chat, user), seq)| {
+                a.push(chat);
+                b.push(user);
+                c.push(seq);
+                (a, b, c)
+            },
+        );
+        diesel::sql_query(
+            "UPDATE chat_members AS m SET last_read_seq = GREATEST(m.last_read_seq, v.seq) \
+             FROM unnest($1::uuid[], $2::uuid[], $3::int8[]) AS v(chat_id, user_id, seq) \
+             WHERE m.chat_id = v.chat_id AND m.user_id = v.user_id",
+        )
+        .bind::<Array<sql_types::Uuid>, _>(&chats_read)
+        .bind::<Array<sql_types::Uuid>, _>(&users_read)
+        .bind::<Array<sql_types::Int8>, _>(&seqs_read)
+        .execute(conn)
+        .await?;
+        Ok(Batch { outcomes, members })
     })
     .await
 }
@@ -195,6 +314,7 @@ pub async fn edit(
     chat_id: Uuid,
     message_id: Uuid,
     body: &str,
+    body_html: &str,
 ) -> QueryResult<Changed<MessageRow>> {
     conn.transaction(async |conn| {
         let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
@@ -204,7 +324,12 @@ pub async fn edit(
                 .filter(messages::chat_id.eq(chat_id))
                 .filter(messages::deleted_at.is_null()),
         )
-        .set((messages::body.eq(body), messages::edited_at.eq(Utc::now()), messages::change_seq.eq(change)))
+        .set((
+            messages::body.eq(body),
+            messages::body_html.eq(body_html),
+            messages::edited_at.eq(Utc::now()),
+            messages::change_seq.eq(change),
+        ))
         .returning(MessageRow::as_returning())
         .get_result(conn)
         .await
@@ -231,7 +356,12 @@ pub async fn delete(
                 .filter(messages::chat_id.eq(chat_id))
                 .filter(messages::deleted_at.is_null()),
         )
-        .set((messages::body.eq(""), messages::deleted_at.eq(Utc::now()), messages::change_seq.eq(change)))
+        .set((
+            messages::body.eq(""),
+            messages::body_html.eq(""),
+            messages::deleted_at.eq(Utc::now()),
+            messages::change_seq.eq(change),
+        ))
         .returning(MessageRow::as_returning())
         .get_result(conn)
         .await
@@ -266,39 +396,49 @@ pub async fn toggle_reaction(
     max_distinct: usize,
 ) -> QueryResult<Changed<(Toggle, i64)>> {
     conn.transaction(async |conn| {
-        let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
-        let touched = diesel::update(
-            messages::table
-                .filter(messages::id.eq(message_id))
-                .filter(messages::chat_id.eq(chat_id))
-                .filter(messages::deleted_at.is_null()),
-        )
-        .set(messages::change_seq.eq(change))
-        .execute(conn)
-        .await?;
-        if touched == 0 {
-            return Err(diesel::result::Error::RollbackTransaction);
+        // Lock the chat first, so the count of distinct emoji below can't race another
+        // toggle; the change number is taken only once something will change (every number
+        // taken is announced, or the sequencer would wait for it: promise 11).
+        let open: Option<Uuid> = chats::table
+            .find(chat_id)
+            .filter(chats::closed.eq(false))
+            .for_update()
+            .select(chats::id)
+            .first(conn)
+            .await
+            .optional()?;
+        if open.is_none() {
+            return Ok(Changed::ChatClosed);
+        }
+        if in_chat(conn, chat_id, message_id).await?.is_none_or(|m| m.deleted_at.is_some()) {
+            return Ok(Changed::Missing);
         }
         let removed =
             diesel::delete(message_reactions::table.find((message_id, user_id, emoji))).execute(conn).await?;
-        if removed > 0 {
-            return Ok(Changed::Done((Toggle::Removed, change)));
-        }
-        let emoji_in_use: Vec<String> = message_reactions::table
-            .filter(message_reactions::message_id.eq(message_id))
-            .select(message_reactions::emoji)
-            .distinct()
-            .load(conn)
+        let toggle = if removed > 0 {
+            Toggle::Removed
+        } else {
+            let emoji_in_use: Vec<String> = message_reactions::table
+                .filter(message_reactions::message_id.eq(message_id))
+                .select(message_reactions::emoji)
+                .distinct()
+                .load(conn)
+                .await?;
+            if emoji_in_use.len() >= max_distinct && !emoji_in_use.iter().any(|e| e == emoji) {
+                return Ok(Changed::Done((Toggle::TooMany, 0)));
+            }
+            let row = ReactionRow { message_id, user_id, emoji: emoji.to_owned(), created_at: Utc::now() };
+            diesel::insert_into(message_reactions::table).values(&row).execute(conn).await?;
+            Toggle::Added
+        };
+        let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
+        diesel::update(messages::table.find(message_id))
+            .set(messages::change_seq.eq(change))
+            .execute(conn)
             .await?;
-        if emoji_in_use.len() >= max_distinct && !emoji_in_use.iter().any(|e| e == emoji) {
-            return Ok(Changed::Done((Toggle::TooMany, change)));
-        }
-        let row = ReactionRow { message_id, user_id, emoji: emoji.to_owned(), created_at: Utc::now() };
-        diesel::insert_into(message_reactions::table).values(&row).execute(conn).await?;
-        Ok(Changed::Done((Toggle::Added, change)))
+        Ok(Changed::Done((toggle, change)))
     })
     .await
-    .or_else(missing_on_rollback)
 }
 
 fn missing_on_rollback<T>(e: diesel::result::Error) -> QueryResult<Changed<T>> {

@@ -53,3 +53,14 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<()> {
     .await
     .context("migration task panicked")?
 }
+
+/// A pooled connection, with the wait recorded (pool waits are the first sign that
+/// PostgreSQL, or the pool size, is the limit).
+pub async fn timed_get(
+    pool: &DbPool,
+) -> Result<DbConn, diesel_async::pooled_connection::deadpool::PoolError> {
+    let started = std::time::Instant::now();
+    let conn = pool.get().await;
+    crate::metrics::pool_wait(started.elapsed());
+    conn
+}

@@ -73,6 +73,9 @@ pub struct MessageRow {
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub change_seq: i64,
+    /// `body` rendered by [`crate::markdown::render`] when written; `''` for rows written
+    /// before rendering moved to write time.
+    pub body_html: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -95,7 +98,11 @@ impl MessageRow {
             sender_id: UserId(self.sender_id),
             client_id: ClientId(self.client_id),
             body: if deleted { String::new() } else { self.body.clone() },
-            body_html: if deleted { String::new() } else { crate::markdown::render(&self.body) },
+            body_html: match (deleted, self.body_html.is_empty()) {
+                (true, _) => String::new(),
+                (false, false) => self.body_html.clone(),
+                (false, true) => crate::markdown::render(&self.body),
+            },
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted,

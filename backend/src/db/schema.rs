@@ -39,6 +39,7 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
         change_seq -> Int8,
+        body_html -> Text,
     }
 }
 

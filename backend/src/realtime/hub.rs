@@ -31,6 +31,8 @@ pub enum Kick {
 /// What a connection task gets when it registers.
 pub struct Registration {
     pub id: ConnId,
+    /// This is the user's only connection on this node.
+    pub first_on_node: bool,
     /// Encoded events to write to the socket, in order.
     pub outbound: mpsc::Receiver<ByteString>,
     /// Fires when the hub ends the connection.
@@ -60,30 +62,44 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(queue_size.max(1));
         let (kick, kicked) = oneshot::channel();
-        self.lock().entry(user).or_default().push(Entry { id, session, queue, kick });
-        Registration { id, outbound, kicked }
+        let mut by_user = self.lock();
+        let entries = by_user.entry(user).or_default();
+        entries.push(Entry { id, session, queue, kick });
+        Registration { id, first_on_node: entries.len() == 1, outbound, kicked }
     }
 
-    pub fn unregister(&self, user: UserId, id: ConnId) {
+    /// Forgets a connection. Returns `true` when it was the user's last one on this node.
+    pub fn unregister(&self, user: UserId, id: ConnId) -> bool {
         let mut by_user = self.lock();
-        if let Some(entries) = by_user.get_mut(&user) {
-            entries.retain(|e| e.id != id);
-            if entries.is_empty() {
-                by_user.remove(&user);
-            }
+        let Some(entries) = by_user.get_mut(&user) else { return true };
+        entries.retain(|e| e.id != id);
+        if entries.is_empty() {
+            by_user.remove(&user);
+            return true;
         }
+        false
     }
 
     /// Queues `event` for every connection of every user in `users`.
     pub fn send_to_users(&self, users: &[UserId], event: &ServerEvent) {
-        let text = ByteString::from(event.to_json());
+        self.deliver(users, &ByteString::from(event.to_json()));
+    }
+
+    /// Queues an encoded event for every connection of every user in `users` that is on
+    /// this node (others are skipped). Returns how many connections it was queued for.
+    /// The text is shared, not copied, per connection.
+    pub fn deliver(&self, users: &[UserId], text: &ByteString) -> usize {
+        let mut delivered = 0;
         let mut by_user = self.lock();
         for user in users {
             let Some(entries) = by_user.get_mut(user) else { continue };
             let mut i = 0;
             while i < entries.len() {
                 match entries[i].queue.try_send(text.clone()) {
-                    Ok(()) => i += 1,
+                    Ok(()) => {
+                        delivered += 1;
+                        i += 1;
+                    }
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         let entry = entries.swap_remove(i);
                         tracing::warn!(conn = entry.id, user = %user, "outbound queue full; disconnecting slow client");
@@ -95,6 +111,13 @@ impl Hub {
             }
         }
         by_user.retain(|_, entries| !entries.is_empty());
+        delivered
+    }
+
+    /// Queues an encoded event for every connection on this node.
+    pub fn deliver_to_all(&self, text: &ByteString) {
+        let users: Vec<UserId> = self.lock().keys().copied().collect();
+        self.deliver(&users, text);
     }
 
     /// Promise 6: closes every socket opened with this session.
@@ -109,6 +132,16 @@ impl Hub {
             }
         }
         by_user.retain(|_, entries| !entries.is_empty());
+    }
+
+    /// The users with a connection on this node.
+    pub fn users(&self) -> Vec<UserId> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// Open connections on this node.
+    pub fn total_connections(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
     }
 
     /// Open connections of `user` on this node.
@@ -138,6 +171,7 @@ mod tests {
         let (alice, bob) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
         let mut a1 = hub.register(alice, [1; 32], 8);
         let mut a2 = hub.register(alice, [2; 32], 8);
+        assert!(a1.first_on_node && !a2.first_on_node);
         let mut b = hub.register(bob, [3; 32], 8);
         hub.send_to_users(&[alice], &pong(1));
         assert_eq!(a1.outbound.try_recv().ok(), Some(ByteString::from(pong(1).to_json())));

@@ -7,7 +7,7 @@ use confab_shared::api::{LoginRequest, RegisterRequest, SessionInfo};
 use crate::auth::{Authenticated, token};
 use crate::error::AppResult;
 use crate::services::{self, auth::NewSession};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(

@@ -5,7 +5,7 @@ use confab_shared::api::Health;
 use diesel_async::RunQueryDsl;
 
 use crate::cache::CacheStatus;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/health", tag = "health",
     responses(

@@ -11,7 +11,7 @@ use confab_shared::{ChatId, ErrorBody, MessageId};
 use crate::auth::Authenticated;
 use crate::error::AppResult;
 use crate::services;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/chats/{chat_id}/messages", tag = "messages",
     params(("chat_id" = ChatId, Path, description = "Chat id"), HistoryQuery),

@@ -5,6 +5,7 @@ pub mod chats;
 pub mod health;
 pub mod messages;
 pub mod openapi;
+pub mod socket;
 pub mod users;
 pub mod ws;
 

@@ -7,7 +7,7 @@ use confab_shared::api::{User, UserSearchQuery};
 use crate::auth::Authenticated;
 use crate::error::AppResult;
 use crate::services;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/users", tag = "users", params(UserSearchQuery),
     responses(

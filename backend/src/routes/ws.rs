@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use confab_shared::limits::MAX_WS_FRAME_BYTES;
 use tracing::Instrument;
 
+use super::socket;
 use crate::auth::{Authenticated, origin};
 use crate::error::{AppError, AppResult};
-use crate::realtime::connection;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn upgrade(
     req: HttpRequest,
@@ -24,6 +24,6 @@ pub async fn upgrade(
         .aggregate_continuations()
         .max_continuation_size(MAX_WS_FRAME_BYTES);
     let span = tracing::info_span!("socket", user = %auth.user_id());
-    actix_web::rt::spawn(connection::run(state, auth, session, stream).instrument(span));
+    actix_web::rt::spawn(socket::run(state, auth, session, stream).instrument(span));
     Ok(response)
 }

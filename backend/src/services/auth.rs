@@ -14,7 +14,7 @@ use crate::cache::keys;
 use crate::db::models::{SessionRow, UserRow};
 use crate::db::{sessions, users};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A cached session is re-checked against PostgreSQL at least this often.
 const SESSION_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -76,7 +76,7 @@ pub async fn logout(state: &AppState, auth: &Authenticated) -> AppResult<()> {
     let mut conn = state.db.get().await?;
     sessions::delete(&mut conn, &auth.token_hash).await?;
     state.cache.delete(&keys::session(&auth.token_hash)).await;
-    state.hub.close_session(&auth.token_hash);
+    state.events.end_session(auth.user_id(), &auth.token_hash);
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -19,7 +20,7 @@ use crate::cache::keys;
 use crate::db::models::{ChatRow, MemberRow, UserRow};
 use crate::db::{chats, messages, users};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Membership lists are re-read from PostgreSQL at least this often; every membership
 /// change also deletes the entry.
@@ -118,23 +119,53 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
     let mut views =
         broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
     let everyone: Vec<UserId> = views.keys().copied().collect();
-    super::presence::introduce(state, &everyone, &everyone);
+    super::presence::introduce(state, ChatId(chat.id), &everyone, &everyone);
     let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
     Ok((mine, true))
 }
 
+/// A cached chat list, with the version of each chat's messages it was built from.
+#[derive(Serialize, Deserialize)]
+struct CachedList {
+    /// `(newest_page family, version)` for every chat in the list.
+    built_from: Vec<(String, i64)>,
+    chats: Vec<Chat>,
+}
+
 /// My chats, newest activity first, each with its last message and my unread count.
 /// Served from Redis when warm.
+///
+/// A new message changes every member's list (order, last message, unread), yet bumping
+/// every member's list version per message would cost one Redis write per member. So the
+/// cached list also remembers the version of each chat's messages (the `newest_page`
+/// family, which every message write bumps once) and is used only while they all match.
 pub async fn list(state: &AppState, me: &Authenticated) -> AppResult<Vec<Chat>> {
     let family = keys::chat_list(me.user_id());
-    let cached = state.cache.get_versioned::<Vec<Chat>>(&family).await;
+    let cached = state.cache.get_versioned::<CachedList>(&family).await;
     if let Some(list) = cached.value {
-        return Ok(list);
+        let families: Vec<String> = list.built_from.iter().map(|(f, _)| f.clone()).collect();
+        let current = state.cache.versions(&families).await;
+        if current.is_some_and(|v| v.iter().eq(list.built_from.iter().map(|(_, version)| version))) {
+            return Ok(list.chats);
+        }
     }
     let mut conn = state.db.get().await?;
+    // The chats' versions are read before their rows: a message written meanwhile bumps
+    // its chat's version, so this copy is never used.
+    let families: Vec<String> = chats::ids_for_user(&mut conn, me.user_id().0)
+        .await?
+        .into_iter()
+        .map(|id| keys::newest_page(ChatId(id)))
+        .collect();
+    let versions = state.cache.versions(&families).await;
     let rows = chats::for_user(&mut conn, me.user_id().0).await?;
     let list = assemble(&mut conn, rows).await?;
-    state.cache.set_versioned(&family, cached.version, &list, VIEW_CACHE_TTL).await;
+    if let Some(versions) = versions {
+        let cached_list =
+            CachedList { built_from: families.into_iter().zip(versions).collect(), chats: list };
+        state.cache.set_versioned(&family, cached.version, &cached_list, VIEW_CACHE_TTL).await;
+        return Ok(cached_list.chats);
+    }
     Ok(list)
 }
 
@@ -281,7 +312,7 @@ pub(crate) async fn broadcast_views(
     let views = member_views(conn, chat_id).await?;
     forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
     for (user_id, chat) in &views {
-        state.hub.send_to_users(&[*user_id], &event(chat.clone()));
+        state.events.to_users(&[*user_id], &event(chat.clone()));
     }
     Ok(views)
 }

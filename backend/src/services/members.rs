@@ -12,7 +12,7 @@ use super::chats::{forget_lists, forget_members, member_row, owned_group, requir
 use crate::auth::Authenticated;
 use crate::db::chats;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Adds a user to a group (owner only). They get `chat_created` on their open tabs; the
 /// others get `member_added`.
@@ -37,12 +37,12 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
         .map(|m| m.user.clone())
         .ok_or(AppError::NotFound)?;
     if let Some(chat) = views.get(&user_id) {
-        state.hub.send_to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
+        state.events.to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
     }
     let others: Vec<UserId> = views.keys().copied().filter(|id| *id != user_id).collect();
-    state.hub.send_to_users(&others, &ServerEvent::MemberAdded { chat_id, user });
+    state.events.to_chat(chat_id, &others, &ServerEvent::MemberAdded { chat_id, user });
     let everyone: Vec<UserId> = views.keys().copied().collect();
-    super::presence::introduce(state, &[user_id], &everyone);
+    super::presence::introduce(state, chat_id, &[user_id], &everyone);
     views.remove(&me.user_id()).ok_or(AppError::NotFound)
 }
 
@@ -73,7 +73,7 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
     chats::remove_member(&mut conn, chat_id.0, user_id.0).await?;
     forget_members(state, chat_id).await;
     forget_lists(state, &before).await;
-    state.hub.send_to_users(&before, &ServerEvent::MemberRemoved { chat_id, user_id });
+    state.events.to_chat(chat_id, &before, &ServerEvent::MemberRemoved { chat_id, user_id });
     Ok(())
 }
 

@@ -5,27 +5,21 @@ use confab_shared::limits::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_ME
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, ClientId, MessageId};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
-use super::chats::{VIEW_CACHE_TTL, forget_lists, forget_newest_page, require_member};
+use super::chats::{VIEW_CACHE_TTL, forget_newest_page, require_member};
 use crate::auth::Authenticated;
 use crate::cache::keys;
 use crate::db::chats;
 use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+pub use crate::services::ingest::Sent;
+use crate::state::AppState;
 
-/// The result of a send: the stored message, and whether this call stored it (`false`
-/// for a retry that found the original).
-pub struct Sent {
-    pub message: Message,
-    pub created: bool,
-}
-
-/// Stores a message and, once committed, fans `message_created` out to every connection
-/// of every member (the sender's own tabs included: that is their ack).
+/// Stores a message through the group commit (promises 1–3, 5) and, once committed, fans
+/// `message_created` out to every connection of every member (the sender's own tabs
+/// included: that is their ack). Markdown is rendered here, once, in the caller's task.
 pub async fn send(
     state: &AppState,
     me: &Authenticated,
@@ -34,44 +28,18 @@ pub async fn send(
     body: &str,
 ) -> AppResult<Sent> {
     let body = MessageBody::parse(body)?;
-    let members = require_member(state, chat_id, me.user_id()).await?;
-    let mut conn = state.db.get().await?;
-    // Promise 2: a retry finds the original instead of storing a duplicate.
-    if let Some(original) = messages::by_client_id(&mut conn, me.user_id().0, client_id.0).await? {
-        return original_for_retry(original, chat_id);
-    }
-    let new = NewMessage {
-        id: Uuid::new_v4(),
-        chat_id: chat_id.0,
-        sender_id: me.user_id().0,
-        client_id: client_id.0,
-        body: body.into_inner(),
-    };
-    let row = match messages::insert_next(&mut conn, new).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Err(AppError::Forbidden("this chat is closed".into())),
-        // The same retry raced us and won: its row is the answer.
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            let original = messages::by_client_id(&mut conn, me.user_id().0, client_id.0).await?;
-            return original
-                .ok_or(AppError::Conflict("client_id already used".into()))
-                .and_then(|row| original_for_retry(row, chat_id));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    drop(conn);
-    let message = row.to_api();
-    messages_changed(state, chat_id, &members).await;
-    // Promise 1: only now, after the commit, does anyone hear of it.
-    state.hub.send_to_users(&members, &ServerEvent::MessageCreated { message: message.clone() });
-    Ok(Sent { message, created: true })
-}
-
-fn original_for_retry(original: MessageRow, chat_id: ChatId) -> AppResult<Sent> {
-    if original.chat_id != chat_id.0 {
-        return Err(AppError::Conflict("client_id was already used for another message".into()));
-    }
-    Ok(Sent { message: original.to_api(), created: false })
+    let body_html = crate::markdown::render(body.as_str());
+    state
+        .ingest
+        .send(NewMessage {
+            id: Uuid::new_v4(),
+            chat_id: chat_id.0,
+            sender_id: me.user_id().0,
+            client_id: client_id.0,
+            body: body.into_inner(),
+            body_html,
+        })
+        .await
 }
 
 /// A page of a chat's history, ascending by seq (promise 4 uses `after`).
@@ -147,11 +115,12 @@ pub async fn edit(
     if original.sender_id != me.user_id().0 {
         return Err(AppError::Forbidden("only its sender can edit a message".into()));
     }
-    let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str()).await?)?;
+    let body_html = crate::markdown::render(body.as_str());
+    let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str(), &body_html).await?)?;
     let message =
         messages::to_api(&mut conn, std::slice::from_ref(&row)).await?.pop().ok_or(AppError::NotFound)?;
-    messages_changed(state, chat_id, &members).await;
-    state.hub.send_to_users(&members, &ServerEvent::MessageUpdated { message: message.clone() });
+    messages_changed(state, chat_id).await;
+    state.events.to_chat(chat_id, &members, &ServerEvent::MessageUpdated { message: message.clone() });
     Ok(message)
 }
 
@@ -175,8 +144,9 @@ pub async fn delete(
         }
     }
     let row = changed(messages::delete(&mut conn, chat_id.0, message_id.0).await?)?;
-    messages_changed(state, chat_id, &members).await;
-    state.hub.send_to_users(
+    messages_changed(state, chat_id).await;
+    state.events.to_chat(
+        chat_id,
         &members,
         &ServerEvent::MessageDeleted { chat_id, message_id, change_seq: row.change_seq },
     );
@@ -211,18 +181,17 @@ pub async fn react(
         )));
     }
     let reactions = messages::reactions(&mut conn, message_id.0).await?;
-    messages_changed(state, chat_id, &members).await;
+    messages_changed(state, chat_id).await;
     let event =
         ServerEvent::ReactionsChanged { chat_id, message_id, reactions: reactions.clone(), change_seq };
-    state.hub.send_to_users(&members, &event);
+    state.events.to_chat(chat_id, &members, &event);
     Ok(reactions)
 }
 
-/// A chat's messages changed: its newest page and its members' chat lists (last message,
-/// unread counts, order) are stale.
-async fn messages_changed(state: &AppState, chat_id: ChatId, members: &[confab_shared::UserId]) {
+/// A chat's messages changed: its newest page is stale, and so are its members' chat
+/// lists, which remember the page's version (see `chats::list`).
+async fn messages_changed(state: &AppState, chat_id: ChatId) {
     forget_newest_page(state, chat_id).await;
-    forget_lists(state, members).await;
 }
 
 /// The message, if it is in this chat and not deleted.

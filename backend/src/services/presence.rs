@@ -1,12 +1,12 @@
 //! Presence announcements (promise 10): who hears that a user came online or went
 //! offline, and the snapshot a new connection starts with.
 
-use confab_shared::UserId;
 use confab_shared::ws::ServerEvent;
+use confab_shared::{ChatId, UserId};
 
 use crate::db::chats;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A connection opened: announce the user if they just came online.
 pub async fn connected(state: &AppState, user: UserId) -> AppResult<()> {
@@ -49,24 +49,26 @@ pub async fn snapshot(state: &AppState, user: UserId) -> AppResult<Vec<ServerEve
 async fn announce(state: &AppState, user: UserId, event: ServerEvent) -> AppResult<()> {
     let mut conn = state.db.get().await?;
     let contacts: Vec<UserId> = chats::contacts(&mut conn, user.0).await?.into_iter().map(UserId).collect();
-    state.hub.send_to_users(&contacts, &event);
+    state.events.to_users(&contacts, &event);
     Ok(())
 }
 
 /// People who just started sharing a chat (a new chat, or a member added) learn each
-/// other's presence at once, without waiting for a reconnect's snapshot.
-pub fn introduce(state: &AppState, newcomers: &[UserId], members: &[UserId]) {
-    let event_about = |id: UserId| ServerEvent::Presence {
-        user_id: id,
-        online: state.presence.is_online(id),
-        last_seen: state.presence.last_seen(id),
-    };
-    for newcomer in newcomers {
-        for member in members.iter().filter(|m| *m != newcomer) {
-            state.hub.send_to_users(&[*newcomer], &event_about(*member));
-            if !newcomers.contains(member) {
-                state.hub.send_to_users(&[*member], &event_about(*newcomer));
-            }
-        }
+/// other's presence at once, without waiting for a reconnect's snapshot. Linear in the
+/// group: each person's presence is encoded once and goes to the others as one chat event.
+pub fn introduce(state: &AppState, chat_id: ChatId, newcomers: &[UserId], members: &[UserId]) {
+    for subject in members {
+        let event = ServerEvent::Presence {
+            user_id: *subject,
+            online: state.presence.is_online(*subject),
+            last_seen: state.presence.last_seen(*subject),
+        };
+        // A newcomer hears about everyone; the others only about the newcomers.
+        let audience: Vec<UserId> = if newcomers.contains(subject) {
+            members.iter().copied().filter(|m| m != subject).collect()
+        } else {
+            newcomers.to_vec()
+        };
+        state.events.to_chat(chat_id, &audience, &event);
     }
 }

@@ -7,7 +7,7 @@ use super::chats::{forget_lists, require_member};
 use crate::auth::Authenticated;
 use crate::db::chats;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Moves my read position to `seq` (clamped to the chat's newest message; it never moves
 /// back). When it moves, every member gets `read` — my other tabs too, so their unread
@@ -24,7 +24,8 @@ pub async fn mark_read(state: &AppState, me: &Authenticated, chat_id: ChatId, se
     match chats::advance_read(&mut conn, chat_id.0, me.user_id().0, target).await? {
         Some(position) => {
             forget_lists(state, &[me.user_id()]).await;
-            state.hub.send_to_users(
+            state.events.to_chat(
+                chat_id,
                 &members,
                 &ServerEvent::Read { chat_id, user_id: me.user_id(), seq: position },
             );

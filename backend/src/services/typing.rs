@@ -6,7 +6,7 @@ use confab_shared::ws::ServerEvent;
 use super::chats::require_member;
 use crate::auth::Authenticated;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn relay(state: &AppState, me: &Authenticated, chat_id: ChatId) -> AppResult<()> {
     let members = require_member(state, chat_id, me.user_id()).await?;
@@ -14,6 +14,6 @@ pub async fn relay(state: &AppState, me: &Authenticated, chat_id: ChatId) -> App
         return Ok(());
     }
     let others: Vec<_> = members.into_iter().filter(|m| *m != me.user_id()).collect();
-    state.hub.send_to_users(&others, &ServerEvent::Typing { chat_id, user_id: me.user_id() });
+    state.events.to_chat(chat_id, &others, &ServerEvent::Typing { chat_id, user_id: me.user_id() });
     Ok(())
 }

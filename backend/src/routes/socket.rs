@@ -1,7 +1,13 @@
 //! One WebSocket connection: a single task owns the socket and `select!`s over what the
 //! client sends, what the hub queued for it, the heartbeat, the session's expiry and a
 //! kick from the hub. A failed write ends this connection and nothing else.
+//!
+//! Client events are handled concurrently (up to [`MAX_IN_FLIGHT`] per socket), so a
+//! client may have many sends in flight, each joining the next group commit; replies go
+//! out as each finishes. Past the limit the socket stops reading until one completes.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
@@ -9,14 +15,23 @@ use bytestring::ByteString;
 use chrono::Utc;
 use confab_shared::limits::PROTOCOL_VERSION;
 use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
-use confab_shared::{ApiError, ClientId, ErrorCode};
+use confab_shared::{ApiError, ChatId, ClientId, ErrorCode};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
-use super::hub::Kick;
 use crate::auth::Authenticated;
+use crate::db::{chats, timed_get};
 use crate::error::AppError;
+use crate::metrics;
+use crate::realtime::hub::Kick;
 use crate::services;
-use crate::startup::AppState;
+use crate::state::AppState;
+
+/// Client events of one socket being handled at once.
+const MAX_IN_FLIGHT: usize = 64;
+
+type Reply<'a> = Pin<Box<dyn Future<Output = Option<ByteString>> + 'a>>;
 
 /// Runs until the client leaves, the connection dies, or the hub or the session ends it.
 pub async fn run(
@@ -26,8 +41,9 @@ pub async fn run(
     mut stream: AggregatedMessageStream,
 ) {
     let user_id = auth.user_id();
-    let mut reg = state.hub.register(user_id, auth.token_hash, state.settings.outbound_queue);
-    tracing::info!(conn = reg.id, "socket open");
+    let mut reg = state.events.hub().register(user_id, auth.token_hash, state.settings.outbound_queue);
+    metrics::sockets_open(1.0);
+    tracing::debug!(conn = reg.id, "socket open");
 
     let mut heartbeat = interval(state.settings.heartbeat_interval);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -36,11 +52,19 @@ pub async fn run(
     tokio::pin!(expiry);
 
     let ready = ServerEvent::Ready { user: auth.user.clone(), protocol_version: PROTOCOL_VERSION };
+    let mut in_flight: FuturesUnordered<Reply<'_>> = FuturesUnordered::new();
     let close: Option<CloseReason> = if greet(&state, &auth, &mut session, ready).await.is_err() {
         None
     } else {
         loop {
             tokio::select! {
+                Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
+                    if let Some(reply) = reply
+                        && session.text(reply).await.is_err()
+                    {
+                        break None;
+                    }
+                }
                 kick = &mut reg.kicked => {
                     break match kick {
                         Ok(Kick::TooSlow) => Some(CloseReason {
@@ -57,11 +81,14 @@ pub async fn run(
                         break None;
                     }
                 }
-                message = stream.recv() => {
+                message = stream.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
                     let Some(message) = message else { break None };
                     last_heard = Instant::now();
                     let reply = match message {
-                        Ok(AggregatedMessage::Text(text)) => handle_text(&state, &auth, &text).await,
+                        Ok(AggregatedMessage::Text(text)) => {
+                            in_flight.push(Box::pin(handle_text(&state, &auth, text)));
+                            None
+                        }
                         Ok(AggregatedMessage::Binary(_)) => {
                             Some(error_event(ApiError::new(ErrorCode::Validation, "binary frames are not supported; send JSON text"), None))
                         }
@@ -96,20 +123,35 @@ pub async fn run(
             }
         }
     };
-    state.hub.unregister(user_id, reg.id);
+    drop(in_flight);
+    state.events.hub().unregister(user_id, reg.id);
+    state.events.disconnected(user_id);
+    metrics::sockets_open(-1.0);
     services::presence::disconnected(state.clone(), user_id);
     let _ = session.close(close).await;
-    tracing::info!(conn = reg.id, "socket closed");
+    tracing::debug!(conn = reg.id, "socket closed");
 }
 
-/// `ready`, then the presence of everyone this user shares a chat with; and this user is
-/// announced online if they just came online.
+/// The node listens to this user's chats first (promise 4: subscribe first, the client
+/// fetches after `ready`); then `ready`, then the presence of everyone this user shares a
+/// chat with; and this user is announced online if they just came online.
 async fn greet(
     state: &AppState,
     auth: &Authenticated,
     session: &mut Session,
     ready: ServerEvent,
 ) -> Result<(), actix_ws::Closed> {
+    let chats = match timed_get(&state.db).await {
+        Ok(mut conn) => chats::ids_for_user(&mut conn, auth.user_id().0).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not list the user's chats");
+            Vec::new()
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list the user's chats");
+            Vec::new()
+        }
+    };
+    state.events.connected(auth.user_id(), chats.into_iter().map(ChatId).collect()).await;
     session.text(ready.to_json()).await?;
     if let Err(e) = services::presence::connected(state, auth.user_id()).await {
         tracing::warn!(error = %e.to_api_error(), "could not announce presence");
@@ -133,8 +175,8 @@ async fn session_over(session: &mut Session) -> Option<CloseReason> {
 
 /// Handles one client event; returns a reply for this connection only, if any. Fan-out
 /// to everyone (including this connection) goes through the hub.
-async fn handle_text(state: &AppState, auth: &Authenticated, text: &str) -> Option<ByteString> {
-    let event = match serde_json::from_str::<ClientEvent>(text) {
+async fn handle_text(state: &AppState, auth: &Authenticated, text: ByteString) -> Option<ByteString> {
+    let event = match serde_json::from_str::<ClientEvent>(&text) {
         Ok(event) => event,
         Err(e) => {
             return Some(error_event(

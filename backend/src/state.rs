@@ -1,0 +1,23 @@
+//! What every request and socket shares: configuration, the pools, and the live parts.
+
+use std::sync::Arc;
+
+use crate::auth::password::PasswordHasher;
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::realtime::{Events, Presence, TypingThrottle};
+use crate::services::ingest::Ingest;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub db: DbPool,
+    pub cache: Cache,
+    /// The one door for live events: this node's sockets and, through Redis, the others.
+    pub events: Arc<Events>,
+    /// The group-commit writers every send goes through.
+    pub ingest: Ingest,
+    pub presence: Presence,
+    pub typing: TypingThrottle,
+    pub hasher: PasswordHasher,
+}
