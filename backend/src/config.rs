@@ -40,6 +40,10 @@ pub struct Settings {
     /// A user is announced offline only after this long without any connection
     /// (`PRESENCE_GRACE_SECS`, default 10 s): reloads never flap (promise 10).
     pub presence_grace: Duration,
+    /// A node's presence claims in Redis live this long without renewal; it renews them
+    /// every third of it (`PRESENCE_TTL_SECS`, default 15 s). A killed node's users go
+    /// offline after this plus the grace window.
+    pub presence_ttl: Duration,
     /// Password hashes computed at once (`MAX_CONCURRENT_HASHES`, default 4): each takes
     /// ~19 MiB and a core for tens of milliseconds.
     pub max_concurrent_hashes: usize,
@@ -72,6 +76,7 @@ impl Settings {
             outbound_queue: 256,
             max_concurrent_hashes: 4,
             presence_grace: Duration::from_secs(10),
+            presence_ttl: Duration::from_secs(15),
             node_id: format!("{:08x}", rand::random::<u32>()),
             metrics_addr: None,
             writers: 4,
@@ -120,6 +125,9 @@ impl Settings {
         }
         if let Some(secs) = parsed("PRESENCE_GRACE_SECS")? {
             s.presence_grace = Duration::from_secs_f64(secs_f64_checked(secs)?);
+        }
+        if let Some(secs) = parsed("PRESENCE_TTL_SECS")? {
+            s.presence_ttl = Duration::from_secs_f64(secs_f64_checked(secs)?);
         }
         if let Some(n) = parsed("MAX_CONCURRENT_HASHES")? {
             s.max_concurrent_hashes = n;

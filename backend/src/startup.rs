@@ -62,6 +62,7 @@ impl Application {
         });
 
         tokio::spawn(delete_expired_sessions(state.clone()));
+        tokio::spawn(crate::services::presence::heartbeat(state.clone()));
 
         let server = HttpServer::new(move || {
             App::new()

@@ -4,6 +4,7 @@
 //! failure after a success is logged as a warning, the recovery as info.
 
 pub mod keys;
+mod presence;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -84,6 +84,15 @@ impl Presence {
         }
     }
 
+    /// Users this node claims in Redis: online here, or leaving within the grace window.
+    pub fn claimed_users(&self) -> Vec<UserId> {
+        self.lock()
+            .iter()
+            .filter(|(_, state)| matches!(state, State::Online { .. } | State::Leaving { .. }))
+            .map(|(user, _)| *user)
+            .collect()
+    }
+
     /// Online, or leaving within the grace window.
     pub fn is_online(&self, user: UserId) -> bool {
         matches!(self.lock().get(&user), Some(State::Online { .. } | State::Leaving { .. }))

@@ -119,7 +119,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
     let mut views =
         broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
     let everyone: Vec<UserId> = views.keys().copied().collect();
-    super::presence::introduce(state, ChatId(chat.id), &everyone, &everyone);
+    super::presence::introduce(state, ChatId(chat.id), &everyone, &everyone).await;
     let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
     Ok((mine, true))
 }

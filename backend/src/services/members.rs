@@ -42,7 +42,7 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     let others: Vec<UserId> = views.keys().copied().filter(|id| *id != user_id).collect();
     state.events.to_chat(chat_id, &others, &ServerEvent::MemberAdded { chat_id, user });
     let everyone: Vec<UserId> = views.keys().copied().collect();
-    super::presence::introduce(state, chat_id, &[user_id], &everyone);
+    super::presence::introduce(state, chat_id, &[user_id], &everyone).await;
     views.remove(&me.user_id()).ok_or(AppError::NotFound)
 }
 

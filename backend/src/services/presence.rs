@@ -1,6 +1,18 @@
 //! Presence announcements (promise 10): who hears that a user came online or went
-//! offline, and the snapshot a new connection starts with.
+//! offline, and the snapshot a new connection starts with — across nodes.
+//!
+//! Each node runs the state machine of `realtime::presence` for its own connections
+//! (online while any is open, offline only after the grace window) and mirrors it in
+//! Redis as a claim with a TTL (`cache::presence`). A user comes online when the first
+//! node claims them and goes offline when the last claim goes: a tab on another node
+//! keeps them online, so moving between nodes never flaps. A node that dies stops renewing
+//! its claims; once it has been silent for the TTL plus the grace window, a live node
+//! reaps it and announces its users offline. Without Redis each node announces from its
+//! own view, as a single node does.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 
@@ -8,42 +20,94 @@ use crate::db::chats;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-/// A connection opened: announce the user if they just came online.
+/// A connection opened: announce the user if they just came online (here and everywhere).
 pub async fn connected(state: &AppState, user: UserId) -> AppResult<()> {
-    if state.presence.connect(user) {
+    if !state.presence.connect(user) {
+        return Ok(());
+    }
+    let node = state.events.node();
+    let online_elsewhere = state.cache.presence_claim(user, node, claim_ttl_ms(state)).await;
+    if online_elsewhere != Some(true) {
         announce(state, user, ServerEvent::Presence { user_id: user, online: true, last_seen: None }).await?;
     }
     Ok(())
 }
 
-/// A connection closed: if it was the user's last, wait out the grace window and announce
-/// them offline unless they came back.
+/// A connection closed: if it was the user's last here, wait out the grace window, then
+/// give up this node's claim and announce them offline unless they are connected
+/// elsewhere or came back.
 pub fn disconnected(state: actix_web::web::Data<AppState>, user: UserId) {
     let Some(generation) = state.presence.disconnect(user) else { return };
     actix_web::rt::spawn(async move {
         tokio::time::sleep(state.settings.presence_grace).await;
-        if let Some(last_seen) = state.presence.expire(user, generation) {
-            let event = ServerEvent::Presence { user_id: user, online: false, last_seen: Some(last_seen) };
-            if let Err(e) = announce(&state, user, event).await {
-                tracing::warn!(error = %e, "could not announce offline");
-            }
+        let Some(last_seen) = state.presence.expire(user, generation) else { return };
+        let online_elsewhere = state.cache.presence_release(user, state.events.node(), last_seen).await;
+        if online_elsewhere != Some(true) {
+            went_offline(&state, user, last_seen).await;
         }
     });
+}
+
+async fn went_offline(state: &AppState, user: UserId, last_seen: DateTime<Utc>) {
+    let event = ServerEvent::Presence { user_id: user, online: false, last_seen: Some(last_seen) };
+    if let Err(e) = announce(state, user, event).await {
+        tracing::warn!(error = %e, "could not announce offline");
+    }
+}
+
+/// Renews this node's claims and reaps dead nodes, every third of the claim TTL, forever.
+pub async fn heartbeat(state: actix_web::web::Data<AppState>) {
+    let ttl = state.settings.presence_ttl;
+    let mut tick = tokio::time::interval((ttl / 3).max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let users = state.presence.claimed_users();
+        if !state.cache.presence_heartbeat(state.events.node(), &users, claim_ttl_ms(&state)).await {
+            continue;
+        }
+        let silent = ttl + state.settings.presence_grace;
+        let silent_ms = i64::try_from(silent.as_millis()).unwrap_or(i64::MAX);
+        for (node, last_beat, users) in state.cache.presence_take_dead_nodes(silent_ms).await {
+            tracing::warn!(%node, users = users.len(), "node stopped beating; its users go offline");
+            for user in users {
+                if state.cache.presence_release(user, &node, last_beat).await == Some(false)
+                    && !state.presence.is_online(user)
+                {
+                    went_offline(&state, user, last_beat).await;
+                }
+            }
+        }
+    }
 }
 
 /// The presence of everyone the user shares a chat with, for a new connection.
 pub async fn snapshot(state: &AppState, user: UserId) -> AppResult<Vec<ServerEvent>> {
     let mut conn = state.db.get().await?;
-    let contacts = chats::contacts(&mut conn, user.0).await?;
+    let contacts: Vec<UserId> = chats::contacts(&mut conn, user.0).await?.into_iter().map(UserId).collect();
+    drop(conn);
+    let statuses = statuses(state, &contacts).await;
     Ok(contacts
         .into_iter()
-        .map(UserId)
-        .map(|id| ServerEvent::Presence {
-            user_id: id,
-            online: state.presence.is_online(id),
-            last_seen: state.presence.last_seen(id),
-        })
+        .zip(statuses)
+        .map(|(user_id, (online, last_seen))| ServerEvent::Presence { user_id, online, last_seen })
         .collect())
+}
+
+/// Online anywhere (this node's view, or any node's claim in Redis) and last seen.
+async fn statuses(state: &AppState, users: &[UserId]) -> Vec<(bool, Option<DateTime<Utc>>)> {
+    let cluster = state.cache.presence_of(users).await;
+    users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let local = (state.presence.is_online(*user), state.presence.last_seen(*user));
+            match cluster.as_ref().and_then(|c| c.get(i)) {
+                Some((online, seen)) => (*online || local.0, seen.or(local.1)),
+                None => local,
+            }
+        })
+        .collect()
 }
 
 async fn announce(state: &AppState, user: UserId, event: ServerEvent) -> AppResult<()> {
@@ -55,14 +119,12 @@ async fn announce(state: &AppState, user: UserId, event: ServerEvent) -> AppResu
 
 /// People who just started sharing a chat (a new chat, or a member added) learn each
 /// other's presence at once, without waiting for a reconnect's snapshot. Linear in the
-/// group: each person's presence is encoded once and goes to the others as one chat event.
-pub fn introduce(state: &AppState, chat_id: ChatId, newcomers: &[UserId], members: &[UserId]) {
-    for subject in members {
-        let event = ServerEvent::Presence {
-            user_id: *subject,
-            online: state.presence.is_online(*subject),
-            last_seen: state.presence.last_seen(*subject),
-        };
+/// group: each person's presence is looked up and encoded once and goes to the others as
+/// one chat event.
+pub async fn introduce(state: &AppState, chat_id: ChatId, newcomers: &[UserId], members: &[UserId]) {
+    let statuses = statuses(state, members).await;
+    for (subject, (online, last_seen)) in members.iter().zip(statuses) {
+        let event = ServerEvent::Presence { user_id: *subject, online, last_seen };
         // A newcomer hears about everyone; the others only about the newcomers.
         let audience: Vec<UserId> = if newcomers.contains(subject) {
             members.iter().copied().filter(|m| m != subject).collect()
@@ -71,4 +133,9 @@ pub fn introduce(state: &AppState, chat_id: ChatId, newcomers: &[UserId], member
         };
         state.events.to_chat(chat_id, &audience, &event);
     }
+}
+
+/// How long a claim lives without renewal.
+fn claim_ttl_ms(state: &AppState) -> i64 {
+    i64::try_from(state.settings.presence_ttl.as_millis()).unwrap_or(i64::MAX)
 }
