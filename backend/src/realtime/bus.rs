@@ -202,7 +202,7 @@ async fn subscriber(
                     }
                 }
                 _ = ping.tick() => {
-                    let pong = tokio::time::timeout(OP_TIMEOUT, sink.ping::<String>()).await;
+                    let pong = tokio::time::timeout(OP_TIMEOUT, sink.ping::<redis::Value>()).await;
                     if !matches!(pong, Ok(Ok(_))) {
                         break;
                     }

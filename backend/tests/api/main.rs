@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod cache;
 mod chats;
+mod cluster;
 mod edits;
 mod health;
 mod members;

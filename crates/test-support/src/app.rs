@@ -44,16 +44,14 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     settings.port = 0;
     settings.redis_url = Some(crate::redis::redis_url().await);
     customise(&mut settings);
+    start(settings).await
+}
+
+async fn start(settings: Settings) -> TestApp {
     let application = Application::build(settings.clone()).await.expect("building the application");
     let port = application.port();
     tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        database_url,
-        settings,
-        http: new_client(false),
-    }
+    TestApp::at(port, settings)
 }
 
 fn new_client(cookies: bool) -> reqwest::Client {
@@ -133,6 +131,32 @@ fn unique_username(prefix: &str) -> String {
 }
 
 impl TestApp {
+    /// A handle on a node already listening on `port` with these settings (for example a
+    /// `confab` process a test started, see `process::NodeProcess`).
+    pub fn at(port: u16, settings: Settings) -> Self {
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            database_url: settings.database_url.clone(),
+            settings,
+            http: new_client(false),
+        }
+    }
+
+    /// Another node of the same deployment, in-process: the same PostgreSQL database and
+    /// Redis, its own port, hub, writers and bus (several nodes, DESIGN "Several nodes").
+    pub async fn spawn_peer(&self) -> TestApp {
+        self.spawn_peer_with(|_| {}).await
+    }
+
+    pub async fn spawn_peer_with(&self, customise: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        settings.port = 0;
+        settings.node_id = format!("peer-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        customise(&mut settings);
+        start(settings).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -288,6 +312,11 @@ impl TestUser {
 
     pub fn id(&self) -> confab_shared::UserId {
         self.user.id
+    }
+
+    /// The same user and session, talking to another node.
+    pub fn on(&self, node: &TestApp) -> TestUser {
+        Self { address: node.address.clone(), ws_url: node.ws_url(), ..self.clone() }
     }
 
     /// A request with this user's session: status and JSON body.

@@ -23,13 +23,21 @@ impl RedisServer {
     /// Starts `redis-server` (`REDIS_SERVER` overrides the binary) with its working files in
     /// `dir`, no snapshots and no append-only file.
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
+        Self::start_on(dir, None)
+    }
+
+    /// Like [`RedisServer::start`], on `port` when given (else a free one).
+    fn start_on(dir: &Path, fixed_port: Option<u16>) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let binary =
             std::env::var_os("REDIS_SERVER").map_or_else(|| PathBuf::from("redis-server"), PathBuf::from);
         let log = dir.join("redis.log");
         let mut last_error = None;
         for _ in 0..3 {
-            let port = free_port()?;
+            let port = match fixed_port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
             let mut cmd = Command::new(&binary);
             cmd.args([
@@ -72,6 +80,14 @@ impl RedisServer {
     /// `redis://127.0.0.1:<port>`
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops this server and starts a fresh, empty one on the same port (a Redis restart
+    /// without persistence: every key and subscription is gone).
+    pub fn restart(&mut self, dir: &Path) -> anyhow::Result<()> {
+        self.stop()?;
+        *self = Self::start_on(dir, Some(self.port))?;
+        Ok(())
     }
 
     /// SIGTERM: Redis shuts down cleanly.
