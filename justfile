@@ -30,6 +30,11 @@ dev: setup frontend
         cargo run --release -p confab-test-support --bin confab-stack -- --port 8080 --dist dist --data-dir .data
     fi
 
+# Two nodes (separate processes) on http://127.0.0.1:8080 and :8081, one PostgreSQL and one Redis.
+dev-cluster: setup frontend
+    cargo build --release -p confab-backend --bin confab -p confab-test-support --bin confab-stack
+    target/release/confab-stack --nodes 2 --port 8080 --dist dist --data-dir .data
+
 # Build the frontend into dist/ (release, size-optimised).
 frontend:
     trunk build --release --skip-version-check

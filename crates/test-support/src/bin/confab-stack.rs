@@ -13,11 +13,14 @@ use confab_test_support::redis::RedisServer;
 use tokio::signal::unix::{SignalKind, signal};
 
 const USAGE: &str = "\
-usage: confab-stack [--port PORT] [--dist DIR] [--data-dir DIR]
+usage: confab-stack [--port PORT] [--dist DIR] [--data-dir DIR] [--nodes N]
 
 Starts PostgreSQL, Redis and the confab backend on http://127.0.0.1:PORT.
 
   --port PORT      port of the backend (default 8091)
+  --nodes N        run N backend processes (the `confab` binary next to this one) on
+                   PORT, PORT+1, ..., sharing the databases, each killable on its own;
+                   their metrics on 127.0.0.1:9464+i (default: one node, in-process)
   --dist DIR       the built SPA to serve (trunk's dist/)
   --data-dir DIR   keep PostgreSQL's data under DIR/postgres (initdb on first use,
                    database `confab`); without it everything is thrown away on exit
@@ -28,12 +31,13 @@ Logs: RUST_LOG (default info).";
 #[derive(Debug)]
 struct Args {
     port: u16,
+    nodes: Option<u16>,
     dist: Option<PathBuf>,
     data_dir: Option<PathBuf>,
 }
 
 fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
-    let mut args = Args { port: 8091, dist: None, data_dir: None };
+    let mut args = Args { port: 8091, nodes: None, dist: None, data_dir: None };
     while let Some(arg) = raw.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
@@ -47,6 +51,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
         match flag.as_str() {
             "--port" => args.port = value()?.parse().context("--port must be a port number")?,
             "--dist" => args.dist = Some(value()?.into()),
+            "--nodes" => args.nodes = Some(value()?.parse().context("--nodes must be a number")?),
             "--data-dir" => args.data_dir = Some(value()?.into()),
             other => bail!("unknown argument {other:?}"),
         }
@@ -173,6 +178,9 @@ async fn run(args: Args, servers: &mut Servers) -> anyhow::Result<()> {
         settings.dist_dir = Some(dist.clone());
     }
 
+    if let Some(nodes) = args.nodes {
+        return run_nodes(&settings, nodes, &mut sigterm).await;
+    }
     let application = Application::build(settings).await.context("starting the backend")?;
     let port = application.port();
     {
@@ -195,6 +203,62 @@ async fn run(args: Args, servers: &mut Servers) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--nodes N`: N `confab` processes on one PostgreSQL and one Redis (`just dev-cluster`).
+async fn run_nodes(
+    settings: &Settings,
+    nodes: u16,
+    sigterm: &mut tokio::signal::unix::Signal,
+) -> anyhow::Result<()> {
+    let binary = std::env::current_exe()?.with_file_name("confab");
+    if !binary.is_file() {
+        bail!("{} is missing: cargo build -p confab-backend --bin confab", binary.display());
+    }
+    let mut children = Vec::new();
+    for i in 0..nodes {
+        let port = settings.port + i;
+        let mut command = std::process::Command::new(&binary);
+        command
+            .env("DATABASE_URL", &settings.database_url)
+            .env("REDIS_URL", settings.redis_url.as_deref().unwrap_or_default())
+            .env("HOST", &settings.host)
+            .env("PORT", port.to_string())
+            .env("NODE_ID", format!("node{}", i + 1))
+            .env("METRICS_ADDR", format!("127.0.0.1:{}", 9464 + i));
+        if let Some(dist) = &settings.dist_dir {
+            command.env("DIST_DIR", dist);
+        }
+        let child = confab_test_support::process::spawn_bound(command)?;
+        tracing::info!(pid = child.id(), port, "node{} started", i + 1);
+        children.push((port, child));
+    }
+    let http = reqwest::Client::new();
+    for (port, _) in &children {
+        let url = format!("http://127.0.0.1:{port}/api/health");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !http.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+            if std::time::Instant::now() > deadline {
+                bail!("the node on port {port} did not come up");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    {
+        let mut stdout = std::io::stdout().lock();
+        for (port, child) in &children {
+            writeln!(stdout, "confab-stack node ready on http://127.0.0.1:{port} (pid {})", child.id())?;
+        }
+        stdout.flush()?;
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: shutting down"),
+        _ = sigterm.recv() => tracing::info!("terminated: shutting down"),
+    }
+    for (_, mut child) in children {
+        let _ = confab_test_support::process::stop(&mut child, libc::SIGTERM, std::time::Duration::from_secs(10));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -211,6 +275,7 @@ mod tests {
         assert_eq!(args.dist.unwrap().to_str(), Some("../dist"));
         assert_eq!(args.data_dir.unwrap().to_str(), Some(".data"));
         assert_eq!(parse(&[]).unwrap().unwrap().port, 8091);
+        assert_eq!(parse(&["--nodes", "2"]).unwrap().unwrap().nodes, Some(2));
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
