@@ -19,6 +19,9 @@ pub type DbConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConne
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
+/// Any fixed number works; it only has to be the same on every node ("confab" in ASCII, 0x636f6e666162).
+const MIGRATION_LOCK: &str = "SELECT pg_advisory_lock(109330244723042)";
+
 pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
     Pool::builder(manager)
@@ -31,7 +34,8 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
 }
 
 /// Applies pending migrations. diesel-async's harness blocks inside, so it runs on a
-/// blocking thread (it panics on a current-thread runtime otherwise).
+/// blocking thread (it panics on a current-thread runtime otherwise). Nodes starting
+/// together take turns: a session-level advisory lock, held until this connection closes.
 pub async fn run_migrations(database_url: &str) -> anyhow::Result<()> {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -42,7 +46,10 @@ pub async fn run_migrations(database_url: &str) -> anyhow::Result<()> {
             .context("starting the migration runtime")?;
         runtime.block_on(async {
             use diesel_async::AsyncConnection;
-            let conn = AsyncPgConnection::establish(&url).await.context("connecting to PostgreSQL")?;
+            let mut conn = AsyncPgConnection::establish(&url).await.context("connecting to PostgreSQL")?;
+            diesel_async::RunQueryDsl::execute(diesel::sql_query(MIGRATION_LOCK), &mut conn)
+                .await
+                .context("waiting for another node's migrations")?;
             let mut harness = AsyncMigrationHarness::new(conn);
             harness
                 .run_pending_migrations(MIGRATIONS)
