@@ -155,7 +155,24 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         .execute(conn)
         .await?;
 
-        diesel::insert_into(messages::table).values(&rows).execute(conn).await?;
+        // One statement whatever the batch size (so it is prepared once per connection):
+        // each column as an array.
+        diesel::sql_query(
+            "INSERT INTO messages (id, chat_id, seq, sender_id, client_id, body, body_html, created_at, change_seq) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], \
+             $7::text[], $8::timestamptz[], $9::int8[])",
+        )
+        .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.chat_id).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Int8>, _>(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.sender_id).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.client_id).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Text>, _>(rows.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Text>, _>(rows.iter().map(|r| r.body_html.as_str()).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Timestamptz>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Int8>, _>(rows.iter().map(|r| r.change_seq).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
 
         // Each sender's read position: the highest seq they sent per chat.
         let mut read: HashMap<(Uuid, Uuid), i64> = HashMap::new();
