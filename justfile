@@ -65,6 +65,14 @@ lint:
     cargo clippy --all-targets -- -D warnings
     cargo clippy -p confab-frontend --target wasm32-unknown-unknown -- -D warnings
 
-# Cache figures: latency percentiles and hit rate with and without Redis (release build).
+# Load figures: its own durable PostgreSQL, Redis and nodes (server side pinned to CPU 0, the
+# generator to CPU 1), the standard scenarios; writes bench/results/<date>.json and .md.
+# Flags go to confab-load (`just bench --help`), e.g. `just bench --scenarios fanout --fanout-rates 1000`.
 bench *ARGS:
+    cargo build --release -p confab-backend --bin confab -p confab-loadtest --bin confab-load
+    ulimit -n "$(ulimit -Hn)"; target="${CARGO_TARGET_DIR:-target}"; \
+        "$target/release/confab-load" --server-bin "$target/release/confab" --out bench/results {{ARGS}}
+
+# Cache figures: latency percentiles and hit rate with and without Redis (release build).
+bench-cache *ARGS:
     cargo run --release -p confab-loadtest --bin confab-bench -- {{ARGS}}
