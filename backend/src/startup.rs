@@ -17,9 +17,9 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db;
 use crate::error::AppError;
+use crate::ingest::Ingest;
 use crate::realtime::{Events, Presence, TypingThrottle};
 use crate::routes;
-use crate::services::ingest::Ingest;
 use crate::state::AppState;
 
 pub struct Application {

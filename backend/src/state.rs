@@ -6,8 +6,8 @@ use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::ingest::Ingest;
 use crate::realtime::{Events, Presence, TypingThrottle};
-use crate::services::ingest::Ingest;
 
 pub struct AppState {
     pub settings: Settings,

@@ -22,9 +22,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::bus::{Bus, Channel, Inbound};
-use super::hub::Hub;
+use super::hub::{Hub, SessionKey};
 use super::order::{Admitted, Sequencer};
-use crate::auth::token::TokenHash;
 use crate::metrics;
 
 /// How long an event waits for a missing predecessor before it is delivered anyway.
@@ -172,7 +171,7 @@ impl Events {
     }
 
     /// Promise 6 on every node: closes every socket opened with this session.
-    pub fn end_session(&self, user: UserId, session: &TokenHash) {
+    pub fn end_session(&self, user: UserId, session: &SessionKey) {
         self.hub.close_session(session);
         if let Some(bus) = &self.bus {
             let header = Header {
@@ -238,12 +237,11 @@ impl Events {
     /// Delivery on this node, through the sequencer when the event is ordered.
     fn deliver(&self, order: Option<(ChatId, i64)>, delivery: Delivery) {
         match order {
-            Some((chat, change)) => {
-                let admitted = self.order.admit(chat, change, delivery, |d| self.apply(d));
-                if admitted != Admitted::InOrder {
-                    metrics::events_reordered(admitted);
-                }
-            }
+            Some((chat, change)) => match self.order.admit(chat, change, delivery, |d| self.apply(d)) {
+                Admitted::InOrder => {}
+                Admitted::Held => metrics::events_reordered("held"),
+                Admitted::Late => metrics::events_reordered("late"),
+            },
             None => self.apply(delivery),
         }
     }
@@ -282,7 +280,7 @@ impl Events {
             return;
         }
         if let Some(session) = header.end_session.as_deref().and_then(|h| hex::decode(h).ok()) {
-            if let Ok(session) = TokenHash::try_from(session.as_slice()) {
+            if let Ok(session) = SessionKey::try_from(session.as_slice()) {
                 self.hub.close_session(&session);
                 metrics::kick();
             }

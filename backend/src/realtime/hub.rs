@@ -14,7 +14,8 @@ use confab_shared::UserId;
 use confab_shared::ws::ServerEvent;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::auth::token::TokenHash;
+/// The session a socket was opened with (the SHA-256 of its token, as stored).
+pub type SessionKey = [u8; 32];
 
 /// Identifies one socket on this node.
 pub type ConnId = u64;
@@ -41,7 +42,7 @@ pub struct Registration {
 
 struct Entry {
     id: ConnId,
-    session: TokenHash,
+    session: SessionKey,
     queue: mpsc::Sender<ByteString>,
     kick: oneshot::Sender<Kick>,
 }
@@ -58,7 +59,7 @@ impl Hub {
         Self::default()
     }
 
-    pub fn register(&self, user: UserId, session: TokenHash, queue_size: usize) -> Registration {
+    pub fn register(&self, user: UserId, session: SessionKey, queue_size: usize) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(queue_size.max(1));
         let (kick, kicked) = oneshot::channel();
@@ -121,7 +122,7 @@ impl Hub {
     }
 
     /// Promise 6: closes every socket opened with this session.
-    pub fn close_session(&self, session: &TokenHash) {
+    pub fn close_session(&self, session: &SessionKey) {
         let mut by_user = self.lock();
         for entries in by_user.values_mut() {
             let (ended, kept): (Vec<Entry>, Vec<Entry>) =

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod chats;
+pub mod extract;
 pub mod health;
 pub mod messages;
 pub mod openapi;
@@ -9,17 +10,21 @@ pub mod socket;
 pub mod users;
 pub mod ws;
 
-use actix_web::middleware::from_fn;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{Next, from_fn};
 use actix_web::web;
 
 use crate::auth::origin;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// Mounts `/api/...` and `/ws`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
-            .wrap(from_fn(origin::require_allowed_origin))
+            .wrap(from_fn(require_allowed_origin))
             .route("/health", web::get().to(health::health))
             .route("/openapi.json", web::get().to(openapi::spec))
             .route("/auth/register", web::post().to(auth::register))
@@ -51,4 +56,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Unknown API paths get the JSON error shape, not the SPA's `index.html`.
 async fn not_found() -> AppResult<actix_web::HttpResponse> {
     Err(AppError::NotFound)
+}
+
+/// Middleware for `/api`: state-changing methods must pass [`check`].
+pub async fn require_allowed_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let allowed = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.allowed_origins.clone())
+            .unwrap_or_default();
+        origin::check(req.request(), &allowed)?;
+    }
+    next.call(req).await
 }

@@ -14,7 +14,7 @@ use crate::db::chats;
 use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
 use crate::error::{AppError, AppResult};
-pub use crate::services::ingest::Sent;
+pub use crate::ingest::Sent;
 use crate::state::AppState;
 
 /// Stores a message through the group commit (promises 1–3, 5) and, once committed, fans

@@ -3,7 +3,6 @@
 
 pub mod auth;
 pub mod chats;
-pub mod ingest;
 pub mod members;
 pub mod messages;
 pub mod presence;

@@ -1,31 +1,13 @@
-//! `Authenticated`: a handler that takes one only runs for a valid session (promise 6:
-//! checked on every REST call and on the socket upgrade).
+//! The `Authenticated` extractor: a handler that takes one only runs for a valid session
+//! (promise 6: checked on every REST call and on the socket upgrade).
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use chrono::{DateTime, Utc};
-use confab_shared::UserId;
-use confab_shared::api::User;
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
 
-use super::token::{self, TokenHash};
+use crate::auth::{Authenticated, token};
 use crate::error::AppError;
 use crate::services;
 use crate::state::AppState;
-
-/// The signed-in user of this request and their session. Cached in Redis as is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Authenticated {
-    pub user: User,
-    pub token_hash: TokenHash,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl Authenticated {
-    pub fn user_id(&self) -> UserId {
-        self.user.id
-    }
-}
 
 impl FromRequest for Authenticated {
     type Error = AppError;
