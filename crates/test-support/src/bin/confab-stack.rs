@@ -254,7 +254,8 @@ async fn run_nodes(
         _ = sigterm.recv() => tracing::info!("terminated: shutting down"),
     }
     for (_, mut child) in children {
-        let _ = confab_test_support::process::stop(&mut child, libc::SIGTERM, std::time::Duration::from_secs(10));
+        let _ =
+            confab_test_support::process::stop(&mut child, libc::SIGTERM, std::time::Duration::from_secs(10));
     }
     Ok(())
 }
