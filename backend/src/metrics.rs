@@ -64,6 +64,7 @@ pub fn bus_reconnected() {
     counter!("confab_bus_reconnects_total").increment(1);
 }
 
-pub fn kick() {
-    counter!("confab_kicks_total").increment(1);
+/// A socket this node closed: `too_slow` (its queue overflowed) or `session_ended`.
+pub fn kick(why: &'static str) {
+    counter!("confab_kicks_total", "why" => why).increment(1);
 }

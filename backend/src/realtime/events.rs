@@ -128,6 +128,7 @@ impl Events {
 
     /// A chat event for `members` (those still members when it happened).
     pub fn to_chat(&self, chat: ChatId, members: &[UserId], event: &ServerEvent) {
+        metrics::events_published("chat");
         let delivery = Delivery {
             to: members.to_vec(),
             text: ByteString::from(event.to_json()),
@@ -149,6 +150,7 @@ impl Events {
 
     /// An event for each of `users` on their own (their channel each).
     pub fn to_users(&self, users: &[UserId], event: &ServerEvent) {
+        metrics::events_published("users");
         let text = ByteString::from(event.to_json());
         for user in users {
             let delivery = Delivery {
@@ -282,7 +284,6 @@ impl Events {
         if let Some(session) = header.end_session.as_deref().and_then(|h| hex::decode(h).ok()) {
             if let Ok(session) = SessionKey::try_from(session.as_slice()) {
                 self.hub.close_session(&session);
-                metrics::kick();
             }
             return;
         }

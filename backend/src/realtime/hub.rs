@@ -105,6 +105,7 @@ impl Hub {
                         let entry = entries.swap_remove(i);
                         tracing::warn!(conn = entry.id, user = %user, "outbound queue full; disconnecting slow client");
                         let _ = entry.kick.send(Kick::TooSlow);
+                        crate::metrics::kick("too_slow");
                     }
                     // The task is gone and will unregister itself.
                     Err(mpsc::error::TrySendError::Closed(_)) => i += 1,
@@ -130,6 +131,7 @@ impl Hub {
             *entries = kept;
             for entry in ended {
                 let _ = entry.kick.send(Kick::SessionEnded);
+                crate::metrics::kick("session_ended");
             }
         }
         by_user.retain(|_, entries| !entries.is_empty());

@@ -62,3 +62,29 @@ async fn responses_are_gzipped_for_clients_that_accept_it() {
         Some("gzip")
     );
 }
+
+/// Observability: Prometheus metrics on their own listener, moving with the traffic.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_served_on_their_own_listener() {
+    let port = confab_test_support::process::free_port().unwrap();
+    let app = spawn_app_with(|s| s.metrics_addr = Some(([127, 0, 0, 1], port).into())).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let chat = alice.create_direct(&bob).await;
+    let mut bob_ws = bob.ws().await;
+    alice.send(chat.id, "counted").await;
+    bob_ws.recv_message().await;
+
+    let metrics =
+        reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    for name in [
+        "confab_sockets_open",
+        "confab_commit_batch_size",
+        "confab_events_delivered_total",
+        "confab_db_pool_wait_seconds",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
+    let (status, _) = app.request(reqwest::Method::GET, "/metrics", None).await;
+    assert_ne!(status, reqwest::StatusCode::OK, "metrics stay off the public port");
+}
