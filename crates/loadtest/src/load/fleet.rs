@@ -78,6 +78,19 @@ pub struct ConnectReport {
     pub handshake: Histogram<u64>,
 }
 
+/// Deliveries so far in the current run.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Owed by acknowledged sends of the window.
+    pub expected: u64,
+    /// Of sends of the window.
+    pub received: u64,
+    /// Of any send of the run.
+    pub received_any: u64,
+    /// Owed by every send scheduled in the window.
+    pub owed: u64,
+}
+
 /// Merged figures of one run over all workers.
 pub struct Merged {
     pub latency: Histogram<u64>,
@@ -223,34 +236,37 @@ impl Fleet {
         Ok((sent, unsent))
     }
 
-    /// Deliveries owed and received so far over all workers: (expected, received, any).
-    pub async fn progress(&mut self) -> anyhow::Result<(u64, u64, u64)> {
+    /// Counters of the current run so far, summed over all workers.
+    pub async fn progress(&mut self) -> anyhow::Result<Progress> {
         for worker in &mut self.workers {
             worker.send(&proto::Command::Progress)?;
         }
-        let (mut expected, mut received, mut any) = (0, 0, 0);
+        let mut total = Progress::default();
         for worker in &mut self.workers {
             match worker.recv(Duration::from_secs(30)).await? {
-                Event::Progress { expected: e, received: r, received_any: a } => {
-                    expected += e;
-                    received += r;
-                    any += a;
+                Event::Progress { expected, received, received_any, owed } => {
+                    total.expected += expected;
+                    total.received += received;
+                    total.received_any += received_any;
+                    total.owed += owed;
                 }
                 other => bail!("expected progress, got {other:?}"),
             }
         }
-        Ok((expected, received, any))
+        Ok(total)
     }
 
-    /// Waits until every owed delivery arrived or `max` passed; afterwards, until nothing
-    /// more arrives for a second (at most `quiet_max`), so the next run starts clean.
-    /// Returns how long the drain took.
+    /// Waits until every delivery owed by the window's sends arrived or `max` passed
+    /// (what is missing then was not delivered in time); if the server fell behind,
+    /// then until nothing more arrives for a second (at most `quiet_max`), so the next
+    /// run starts clean. Returns how long the first wait took.
     pub async fn drain(&mut self, max: Duration, quiet_max: Duration) -> anyhow::Result<Duration> {
         let started = std::time::Instant::now();
         let mut complete = false;
+        // Bounded by `max`: one poll per 100 ms.
         while started.elapsed() < max {
-            let (expected, received, _) = self.progress().await?;
-            if received >= expected {
+            let p = self.progress().await?;
+            if p.received >= p.owed.max(p.expected) {
                 complete = true;
                 break;
             }
@@ -259,10 +275,10 @@ impl Fleet {
         let drained = started.elapsed();
         if !complete {
             let quiet_started = std::time::Instant::now();
-            let mut last = self.progress().await?.2;
+            let mut last = self.progress().await?.received_any;
             while quiet_started.elapsed() < quiet_max {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                let now = self.progress().await?.2;
+                let now = self.progress().await?.received_any;
                 if now == last {
                     break;
                 }
@@ -294,6 +310,8 @@ impl Fleet {
                     t.send_errors += r.send_errors;
                     t.expected += r.expected;
                     t.received += r.received;
+                    t.owed += r.owed;
+                    t.received_in_window += r.received_in_window;
                     t.duplicated += r.duplicated;
                     t.out_of_order += r.out_of_order;
                     t.disconnects += r.disconnects;

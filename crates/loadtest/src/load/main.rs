@@ -61,7 +61,8 @@ Scenarios (in this order): idle, handshakes, fanout, history, allsend, ingest, t
   --no-pin                 no CPU pinning
   --pool-size N            DATABASE_POOL_SIZE of the nodes (default: the server's)
   --node-env NAME=VALUE    extra environment for the nodes (repeatable)
-  --server-log FILTER      RUST_LOG of the nodes (default warn)";
+  --server-log FILTER      RUST_LOG of the nodes (default warn)
+  --server-commit REV      record this as the server's commit (default: git HEAD here)";
 
 struct Args {
     options: Options,
@@ -74,6 +75,8 @@ struct Args {
     server_log: String,
     /// Appended to the results' file name (`-quick` for smoke tests).
     suffix: String,
+    /// The commit the server was built from, when not this checkout's HEAD.
+    server_commit: Option<String>,
 }
 
 fn list<T: std::str::FromStr>(raw: &str) -> anyhow::Result<Vec<T>> {
@@ -119,6 +122,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
         node_env: Vec::new(),
         server_log: "warn".into(),
         suffix: String::new(),
+        server_commit: None,
     };
     while let Some(arg) = raw.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -194,6 +198,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
                 args.node_env.push((name.to_owned(), v.to_owned()));
             }
             "--server-log" => args.server_log = value()?,
+            "--server-commit" => args.server_commit = Some(value()?),
             other => bail!("unknown argument {other:?}"),
         }
     }
@@ -258,6 +263,10 @@ fn coordinate(args: Args) -> anyhow::Result<()> {
         env: args.node_env.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if let Some(rev) = &args.server_commit {
+        machine["git_commit"] = serde_json::json!(rev);
+        machine["git_dirty"] = serde_json::json!(false);
+    }
     machine["server_cpus"] = serde_json::json!(args.server_cpus);
     machine["generator_cpus"] = serde_json::json!(args.generator_cpus);
     let mut config = serde_json::to_value(&args.options)?;

@@ -102,6 +102,8 @@ pub enum Event {
         expected: u64,
         received: u64,
         received_any: u64,
+        #[serde(default)]
+        owed: u64,
     },
     Result(RunResult),
     Handshakes {
@@ -134,6 +136,13 @@ pub struct RunResult {
     pub expected: u64,
     /// Deliveries of measured sends received.
     pub received: u64,
+    /// Deliveries owed by every send scheduled inside the window, acknowledged or not.
+    #[serde(default)]
+    pub owed: u64,
+    /// Deliveries (of this run) received inside the window, whenever they were sent: the
+    /// throughput actually sustained.
+    #[serde(default)]
+    pub received_in_window: u64,
     /// A message id seen twice on one socket.
     pub duplicated: u64,
     /// A seq lower than one already seen in that chat on that socket.

@@ -46,7 +46,11 @@ pub struct Row {
     pub ack_p99: Option<f64>,
     pub expected: Option<u64>,
     pub received: Option<u64>,
+    /// Owed by acknowledged sends but never received (all must be 0).
     pub lost: Option<u64>,
+    /// Owed by every send scheduled in the window (acknowledged or not) but not received
+    /// within the drain: what a user would call "not delivered in time".
+    pub undelivered: Option<u64>,
     pub duplicated: Option<u64>,
     pub out_of_order: Option<u64>,
     pub sends_scheduled: Option<u64>,
@@ -133,6 +137,12 @@ pub fn markdown(rows: &[Row], machine: &serde_json::Value) -> String {
         }
         if let Some(v) = r.cpu_per_delivery_vs_one_node {
             other.push(format!("{v:.2}× one node's CPU/delivery"));
+        }
+        if let Some(v) = r.undelivered.filter(|v| *v > 0) {
+            other.push(format!("{v} not delivered within the drain"));
+        }
+        if let Some(v) = r.unacked.filter(|v| *v > 0) {
+            other.push(format!("{v} sends unacknowledged"));
         }
         if let Some(v) = r.send_errors.filter(|v| *v > 0) {
             other.push(format!("{v} send errors"));

@@ -272,13 +272,14 @@ async fn step(
 fn open_row(row: &mut Row, o: &Options, merged: &Merged, cpu: Cpu, rss: u64) {
     let t = &merged.totals;
     row.window_s = o.measure_s;
-    row.deliveries_per_s = Some(t.received as f64 / o.measure_s.max(1e-3));
+    row.deliveries_per_s = Some(t.received_in_window as f64 / o.measure_s.max(1e-3));
     set_latency(row, &merged.latency, "delivery (receive − scheduled send)");
     row.ack_p50 = crate::report::pct(&merged.ack, 0.5);
     row.ack_p99 = crate::report::pct(&merged.ack, 0.99);
     row.expected = Some(t.expected);
     row.received = Some(t.received);
     row.lost = Some(t.expected.saturating_sub(t.received));
+    row.undelivered = Some(t.owed.saturating_sub(t.received));
     row.duplicated = Some(t.duplicated);
     row.out_of_order = Some(t.out_of_order);
     row.sends_scheduled = Some(t.scheduled);
@@ -287,8 +288,8 @@ fn open_row(row: &mut Row, o: &Options, merged: &Merged, cpu: Cpu, rss: u64) {
     row.unacked = Some(t.scheduled.saturating_sub(t.acked + t.send_errors));
     row.disconnects = Some(t.disconnects);
     row.server_rss_bytes = Some(rss);
-    if t.received > 0 {
-        row.cpu_us_per_delivery = Some(cpu.server * o.measure_s / t.received as f64 * 1e6);
+    if t.received_in_window > 0 {
+        row.cpu_us_per_delivery = Some(cpu.server * o.measure_s / t.received_in_window as f64 * 1e6);
     }
     row.cpu = Some(cpu);
     row.first_error = t.first_error.clone();
@@ -328,7 +329,8 @@ async fn ladder(
         let (merged, cpu, rss, _, drained) = step(stack, o, ctx, &mut fleet, rate, None).await?;
         open_row(&mut row, o, &merged, cpu, rss);
         let t = &merged.totals;
-        let lost_share = t.expected.saturating_sub(t.received) as f64 / t.expected.max(1) as f64;
+        let missing = t.owed.saturating_sub(t.received).max(t.expected.saturating_sub(t.received));
+        let lost_share = missing as f64 / t.owed.max(t.expected).max(1) as f64;
         if lost_share > o.ladder_stop_lost {
             stopped = Some(format!(
                 "the {rate:.0} sends/s step lost {:.1} % (not delivered within {:.0} s)",

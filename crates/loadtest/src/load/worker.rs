@@ -71,6 +71,7 @@ enum Out {
 struct Handle {
     gid: u32,
     send_chat: Option<String>,
+    chat_sockets: u64,
     tx: mpsc::UnboundedSender<Out>,
 }
 
@@ -95,6 +96,8 @@ struct Stats {
     expected: u64,
     received: u64,
     received_any: u64,
+    owed: u64,
+    received_in_window: u64,
     duplicated: u64,
     out_of_order: u64,
     disconnects: u64,
@@ -117,6 +120,8 @@ impl Stats {
             expected: 0,
             received: 0,
             received_any: 0,
+            owed: 0,
+            received_in_window: 0,
             duplicated: 0,
             out_of_order: 0,
             disconnects: 0,
@@ -139,6 +144,8 @@ impl Stats {
             send_errors: self.send_errors,
             expected: self.expected,
             received: self.received,
+            owed: self.owed,
+            received_in_window: self.received_in_window,
             duplicated: self.duplicated,
             out_of_order: self.out_of_order,
             disconnects: self.disconnects,
@@ -153,6 +160,8 @@ impl Stats {
         self.expected = 0;
         self.received = 0;
         self.received_any = 0;
+        self.owed = 0;
+        self.received_in_window = 0;
         self.duplicated = 0;
         self.out_of_order = 0;
         self.disconnects = 0;
@@ -206,7 +215,12 @@ async fn serve() -> anyhow::Result<()> {
                         send_chat: spec.send_chat.clone(),
                     };
                     tokio::spawn(socket_loop(ctx, ws, rx, shared.clone()));
-                    sockets.push(Handle { gid: spec.gid, send_chat: spec.send_chat, tx });
+                    sockets.push(Handle {
+                        gid: spec.gid,
+                        send_chat: spec.send_chat,
+                        chat_sockets: u64::from(spec.chat_sockets),
+                        tx,
+                    });
                 }
                 emit(&Event::Connected {
                     ok: outcome.ok,
@@ -226,9 +240,16 @@ async fn serve() -> anyhow::Result<()> {
                     stats.win_start_us = win_start;
                     stats.win_end_us = end;
                 }
-                let senders: Vec<(u32, String, mpsc::UnboundedSender<Out>)> = sockets
+                let senders: Vec<Sender> = sockets
                     .iter()
-                    .filter_map(|h| h.send_chat.clone().map(|chat| (h.gid, chat, h.tx.clone())))
+                    .filter_map(|h| {
+                        h.send_chat.clone().map(|chat| Sender {
+                            gid: h.gid,
+                            chat,
+                            chat_sockets: h.chat_sockets,
+                            tx: h.tx.clone(),
+                        })
+                    })
                     .collect();
                 let plan = Plan { run, start_us: start_us + phase_us, win_start, end, rate };
                 tokio::spawn(schedule(plan, senders, shared.clone()));
@@ -269,6 +290,7 @@ async fn serve() -> anyhow::Result<()> {
                     expected: stats.expected,
                     received: stats.received,
                     received_any: stats.received_any,
+                    owed: stats.owed,
                 });
             }
             Command::Collect => {
@@ -290,6 +312,14 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A socket that sends at the fixed rate.
+struct Sender {
+    gid: u32,
+    chat: String,
+    chat_sockets: u64,
+    tx: mpsc::UnboundedSender<Out>,
+}
+
 /// The open-loop schedule of one run in this worker.
 struct Plan {
     run: u32,
@@ -301,8 +331,8 @@ struct Plan {
 
 /// Sends the k-th message at `start + k / rate`, round-robin over the senders, never
 /// waiting for an answer: a late send is sent at once and keeps its scheduled time.
-async fn schedule(plan: Plan, senders: Vec<(u32, String, mpsc::UnboundedSender<Out>)>, shared: Arc<Shared>) {
-    let (mut sent, mut unsent, mut scheduled) = (0_u64, 0_u64, 0_u64);
+async fn schedule(plan: Plan, senders: Vec<Sender>, shared: Arc<Shared>) {
+    let (mut sent, mut unsent, mut scheduled, mut owed) = (0_u64, 0_u64, 0_u64, 0_u64);
     if !senders.is_empty() && plan.rate > 0.0 && plan.end > plan.start_us {
         let interval = 1e6 / plan.rate;
         let max_k = ((plan.end - plan.start_us) as f64 / interval).ceil() as u64 + 1;
@@ -317,20 +347,25 @@ async fn schedule(plan: Plan, senders: Vec<(u32, String, mpsc::UnboundedSender<O
                 tokio::time::sleep(Duration::from_micros(due - now)).await;
                 continue;
             }
-            let (gid, chat, tx) = &senders[(k % senders.len() as u64) as usize];
-            let frame = send_frame(chat, &body(plan.run, due, *gid, k));
-            if tx.send(Out::Frame(frame)).is_ok() {
+            let sender = &senders[(k % senders.len() as u64) as usize];
+            let frame = send_frame(&sender.chat, &body(plan.run, due, sender.gid, k));
+            if sender.tx.send(Out::Frame(frame)).is_ok() {
                 sent += 1;
             } else {
                 unsent += 1;
             }
             if due >= plan.win_start {
                 scheduled += 1;
+                owed += sender.chat_sockets;
             }
             k += 1;
         }
     }
-    shared.stats().scheduled += scheduled;
+    {
+        let mut stats = shared.stats();
+        stats.scheduled += scheduled;
+        stats.owed += owed;
+    }
     emit(&Event::Sent { scheduled, sent, unsent });
 }
 
@@ -552,6 +587,9 @@ fn on_text(text: &str, ctx: &SocketCtx, tracks: &mut Vec<SeqTrack>, shared: &Sha
         let latency = now.saturating_sub(scheduled);
         match stats.mode {
             Mode::Open => {
+                if stats.in_window(now) {
+                    stats.received_in_window += 1;
+                }
                 if stats.in_window(scheduled) {
                     stats.received += 1;
                     record(&mut stats.latency, latency);
