@@ -31,6 +31,9 @@ use crate::state::AppState;
 /// Client events of one socket being handled at once.
 const MAX_IN_FLIGHT: usize = 64;
 
+/// Queued events written in one turn of the loop before it looks at anything else.
+const OUTBOUND_BURST: usize = 64;
+
 type Reply<'a> = Pin<Box<dyn Future<Output = Option<ByteString>> + 'a>>;
 
 /// Runs until the client leaves, the connection dies, or the hub or the session ends it.
@@ -77,7 +80,20 @@ pub async fn run(
                 }
                 () = &mut expiry => break session_over(&mut session).await,
                 Some(text) = reg.outbound.recv() => {
-                    if session.text(text).await.is_err() {
+                    // Whatever else is queued goes out with it: actix writes the frames
+                    // queued before it flushes in one go (fewer syscalls under fan-out).
+                    let mut next = Some(text);
+                    let mut sent = 0;
+                    let mut failed = false;
+                    while let Some(text) = next.take() {
+                        if session.text(text).await.is_err() {
+                            failed = true;
+                            break;
+                        }
+                        sent += 1;
+                        next = if sent < OUTBOUND_BURST { reg.outbound.try_recv().ok() } else { None };
+                    }
+                    if failed {
                         break None;
                     }
                 }
