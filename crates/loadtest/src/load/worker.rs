@@ -31,6 +31,8 @@ use crate::proto::{Command, Event, Hist, RunResult, SocketSpec, new_hist, record
 pub const BODY_BYTES: usize = 100;
 /// How long one handshake (TCP, upgrade, `ready`) may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A worker never outlives this, whatever its coordinator does.
+const MAX_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 /// Seqs tracked per socket and chat for duplicate detection (a bit each).
 const SEQ_BITS_MAX: usize = 1 << 22;
 
@@ -202,7 +204,13 @@ async fn serve() -> anyhow::Result<()> {
         }
     })?;
     let mut sockets: Vec<Handle> = Vec::new();
-    while let Some(command) = cmd_rx.recv().await {
+    let deadline = tokio::time::Instant::now() + MAX_LIFETIME;
+    loop {
+        let command = tokio::select! {
+            command = cmd_rx.recv() => command,
+            _ = tokio::time::sleep_until(deadline) => bail!("the worker's lifetime ({MAX_LIFETIME:?}) is over"),
+        };
+        let Some(command) = command else { break };
         match command? {
             Command::Connect { sockets: specs, concurrency } => {
                 let started = Instant::now();
@@ -482,7 +490,8 @@ struct IngestState {
     k: u64,
 }
 
-/// One socket: sends what it is handed, reads and measures everything that arrives.
+/// One socket: sends what it is handed, reads and measures everything that arrives. Ends
+/// when the socket closes or with the process (bounded by `MAX_LIFETIME`).
 async fn socket_loop(ctx: SocketCtx, mut ws: Ws, mut rx: mpsc::UnboundedReceiver<Out>, shared: Arc<Shared>) {
     let mut tracks: Vec<SeqTrack> = Vec::new();
     let mut ingest: Option<IngestState> = None;
