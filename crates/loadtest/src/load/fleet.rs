@@ -316,6 +316,14 @@ impl Fleet {
                     t.out_of_order += r.out_of_order;
                     t.disconnects += r.disconnects;
                     t.acked_in_window += r.acked_in_window;
+                    if t.timeline.len() < r.timeline.len() {
+                        t.timeline.resize(r.timeline.len(), (0, 0, 0));
+                    }
+                    for (slot, (n, sum, max)) in t.timeline.iter_mut().zip(&r.timeline) {
+                        slot.0 += n;
+                        slot.1 += sum;
+                        slot.2 = slot.2.max(*max);
+                    }
                     if t.first_error.is_none() {
                         t.first_error = r.first_error;
                     }

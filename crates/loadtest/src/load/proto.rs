@@ -151,5 +151,9 @@ pub struct RunResult {
     pub disconnects: u64,
     /// Closed-loop runs: acknowledgements received inside the measured window.
     pub acked_in_window: u64,
+    /// Per second of the run (from its start, warm-up included), by receive time:
+    /// (deliveries, sum of latencies µs, max latency µs).
+    #[serde(default)]
+    pub timeline: Vec<(u64, u64, u64)>,
     pub first_error: Option<String>,
 }

@@ -19,6 +19,9 @@ pub struct Cpu {
     pub per_process: BTreeMap<String, f64>,
     /// The coordinator and its workers.
     pub generator: f64,
+    /// Everything else on the machine (other processes, the kernel's own work): more than
+    /// a few percent means the figures were disturbed.
+    pub other: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -69,6 +72,18 @@ pub struct Row {
     pub cpu_per_delivery_vs_one_node: Option<f64>,
     pub notes: Vec<String>,
     pub first_error: Option<String>,
+    /// Open-loop steps: each second from the start of sending (the measured window starts
+    /// after the warm-up), by receive time.
+    pub timeline: Option<Vec<Second>>,
+}
+
+/// One second of a step's timeline.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Second {
+    pub t: u64,
+    pub deliveries: u64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
 }
 
 /// Latency percentile in ms (`None` for an empty histogram).
@@ -149,6 +164,9 @@ pub fn markdown(rows: &[Row], machine: &serde_json::Value) -> String {
         }
         if let Some(v) = r.disconnects.filter(|v| *v > 0) {
             other.push(format!("{v} sockets dropped"));
+        }
+        if let Some(other_cpu) = r.cpu.as_ref().map(|c| c.other).filter(|v| *v > 0.1) {
+            other.push(format!("**disturbed: {:.0} % CPU used by other processes**", other_cpu * 100.0));
         }
         if let Some(of) = &r.latency_of {
             other.push(format!("latency: {of}"));

@@ -142,6 +142,7 @@ struct CpuSample {
     at: Instant,
     server: Vec<(String, u64)>,
     generator: u64,
+    machine: u64,
 }
 
 fn sample(stack: &Stack, fleets: &[&Fleet]) -> CpuSample {
@@ -150,7 +151,7 @@ fn sample(stack: &Stack, fleets: &[&Fleet]) -> CpuSample {
     for fleet in fleets {
         generator += fleet.pids().into_iter().map(sys::cpu_ticks).sum::<u64>();
     }
-    CpuSample { at: Instant::now(), server, generator }
+    CpuSample { at: Instant::now(), server, generator, machine: sys::machine_busy_ticks() }
 }
 
 fn cpu_between(a: &CpuSample, b: &CpuSample) -> Cpu {
@@ -164,6 +165,7 @@ fn cpu_between(a: &CpuSample, b: &CpuSample) -> Cpu {
         cpu.server += used;
         cpu.per_process.insert(name.clone(), (used * 1000.0).round() / 1000.0);
     }
+    cpu.other = (cores(a.machine, b.machine) - cpu.server - cpu.generator).max(0.0);
     cpu
 }
 
@@ -293,6 +295,18 @@ fn open_row(row: &mut Row, o: &Options, merged: &Merged, cpu: Cpu, rss: u64) {
     }
     row.cpu = Some(cpu);
     row.first_error = t.first_error.clone();
+    row.timeline = Some(
+        t.timeline
+            .iter()
+            .enumerate()
+            .map(|(i, &(n, sum, max))| crate::report::Second {
+                t: i as u64,
+                deliveries: n,
+                mean_ms: if n > 0 { (sum as f64 / n as f64 / 10.0).round() / 100.0 } else { 0.0 },
+                max_ms: (max as f64 / 10.0).round() / 100.0,
+            })
+            .collect(),
+    );
     if merged.unsent > 0 {
         row.notes.push(format!("{} sends had no open socket", merged.unsent));
     }

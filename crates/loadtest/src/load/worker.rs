@@ -31,6 +31,8 @@ use crate::proto::{Command, Event, Hist, RunResult, SocketSpec, new_hist, record
 pub const BODY_BYTES: usize = 100;
 /// How long one handshake (TCP, upgrade, `ready`) may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Seconds of a run the per-second timeline covers.
+const TIMELINE_SECONDS_MAX: usize = 600;
 /// A worker never outlives this, whatever its coordinator does.
 const MAX_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
 /// Seqs tracked per socket and chat for duplicate detection (a bit each).
@@ -104,6 +106,8 @@ struct Stats {
     out_of_order: u64,
     disconnects: u64,
     acked_in_window: u64,
+    run_start_us: u64,
+    timeline: Vec<(u64, u64, u64)>,
     first_error: Option<String>,
 }
 
@@ -128,6 +132,8 @@ impl Stats {
             out_of_order: 0,
             disconnects: 0,
             acked_in_window: 0,
+            run_start_us: 0,
+            timeline: Vec::new(),
             first_error: None,
         })
     }
@@ -152,6 +158,7 @@ impl Stats {
             out_of_order: self.out_of_order,
             disconnects: self.disconnects,
             acked_in_window: self.acked_in_window,
+            timeline: std::mem::take(&mut self.timeline),
             first_error: self.first_error.take(),
         };
         self.latency.reset();
@@ -169,6 +176,23 @@ impl Stats {
         self.disconnects = 0;
         self.acked_in_window = 0;
         result
+    }
+
+    /// Adds a delivery received at `now` to the per-second timeline.
+    fn tick(&mut self, now: u64, latency: u64) {
+        let Some(second) = now.checked_sub(self.run_start_us).map(|d| (d / 1_000_000) as usize) else {
+            return;
+        };
+        if second >= TIMELINE_SECONDS_MAX {
+            return;
+        }
+        if self.timeline.len() <= second {
+            self.timeline.resize(second + 1, (0, 0, 0));
+        }
+        let slot = &mut self.timeline[second];
+        slot.0 += 1;
+        slot.1 += latency;
+        slot.2 = slot.2.max(latency);
     }
 
     fn note_error(&mut self, error: impl FnOnce() -> String) {
@@ -244,6 +268,8 @@ async fn serve() -> anyhow::Result<()> {
                 {
                     let mut stats = shared.stats();
                     stats.run = run;
+                    stats.run_start_us = start_us;
+                    stats.timeline.clear();
                     stats.mode = Mode::Open;
                     stats.win_start_us = win_start;
                     stats.win_end_us = end;
@@ -599,6 +625,7 @@ fn on_text(text: &str, ctx: &SocketCtx, tracks: &mut Vec<SeqTrack>, shared: &Sha
                 if stats.in_window(now) {
                     stats.received_in_window += 1;
                 }
+                stats.tick(now, latency);
                 if stats.in_window(scheduled) {
                     stats.received += 1;
                     record(&mut stats.latency, latency);
