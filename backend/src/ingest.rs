@@ -4,7 +4,8 @@
 //!
 //! Writers are sharded by chat (a chat always goes to the same writer), so a chat's
 //! messages are committed and announced in `seq` order on this node (promise 11), while
-//! other chats commit alongside. Durable ack (promise 1): nobody hears of a message before
+//! other chats commit alongside. Each writer owns its PostgreSQL connection, outside the
+//! pool: a burst of reads can't make sends wait for a connection. Durable ack (promise 1): nobody hears of a message before
 //! its batch committed. Idempotent (promise 2) and gap-free (promise 3): see
 //! [`db::messages::insert_batch`].
 
@@ -22,13 +23,15 @@ use uuid::Uuid;
 
 use crate::cache::{Cache, keys};
 use crate::db::messages::{self as db, Batch, Inserted, NewMessage};
-use crate::db::{DbPool, timed_get};
 use crate::error::{AppError, AppResult};
 use crate::metrics;
 use crate::realtime::Events;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 /// Sends waiting per writer before new ones are refused (the socket or request gets 503).
 const QUEUE: usize = 8192;
+
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A stored message, and whether this call stored it (`false`: a retry found the original).
 pub struct Sent {
@@ -47,11 +50,18 @@ pub struct Ingest {
 
 impl Ingest {
     /// Starts `writers` writer tasks, each committing up to `max_batch` sends at once.
-    pub fn start(db: DbPool, cache: Cache, events: Arc<Events>, writers: usize, max_batch: usize) -> Self {
+    pub fn start(
+        database_url: &str,
+        cache: Cache,
+        events: Arc<Events>,
+        writers: usize,
+        max_batch: usize,
+    ) -> Self {
         let writers = (0..writers.max(1))
             .map(|_| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(writer(rx, db.clone(), cache.clone(), events.clone(), max_batch.max(1)));
+                let url = database_url.to_owned();
+                tokio::spawn(writer(rx, url, cache.clone(), events.clone(), max_batch.max(1)));
                 tx
             })
             .collect();
@@ -71,22 +81,34 @@ impl Ingest {
 
 async fn writer(
     mut queue: mpsc::Receiver<Job>,
-    db: DbPool,
+    database_url: String,
     cache: Cache,
     events: Arc<Events>,
     max_batch: usize,
 ) {
     let mut jobs = Vec::with_capacity(max_batch);
+    let mut conn: Option<AsyncPgConnection> = None;
     while queue.recv_many(&mut jobs, max_batch).await > 0 {
-        let started = Instant::now();
+        if conn.is_none() {
+            conn = connect(&database_url).await;
+        }
+        let Some(c) = conn.as_mut() else {
+            for job in jobs.drain(..) {
+                let _ = job.reply.send(Err(AppError::Unavailable));
+            }
+            continue;
+        };
         let batch: Vec<NewMessage> = jobs.iter().map(|job| job.new.clone()).collect();
-        match commit(&db, &batch).await {
+        let started = Instant::now();
+        match commit(c, &batch).await {
             Ok(committed) => {
                 metrics::commit_batch(batch.len(), started.elapsed());
                 announce(&cache, &events, jobs.drain(..), committed).await;
             }
             Err(e) => {
                 tracing::error!(error = ?e, size = batch.len(), "a batch of sends failed");
+                // The connection may be broken: the next batch starts on a fresh one.
+                conn = None;
                 for job in jobs.drain(..) {
                     let _ = job.reply.send(Err(AppError::Unavailable));
                 }
@@ -95,13 +117,26 @@ async fn writer(
     }
 }
 
+async fn connect(database_url: &str) -> Option<AsyncPgConnection> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, AsyncPgConnection::establish(database_url)).await {
+        Ok(Ok(conn)) => Some(conn),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a writer cannot connect to PostgreSQL");
+            None
+        }
+        Err(_) => {
+            tracing::error!("a writer's connection to PostgreSQL timed out");
+            None
+        }
+    }
+}
+
 /// One transaction for the batch. A unique violation means another node stored one of
 /// these retries meanwhile: once more, and the lookup of originals finds it.
-async fn commit(db: &DbPool, batch: &[NewMessage]) -> anyhow::Result<Batch> {
-    let mut conn = timed_get(db).await?;
+async fn commit(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> anyhow::Result<Batch> {
     let mut attempt = 0;
     loop {
-        match db::insert_batch(&mut conn, batch).await {
+        match db::insert_batch(conn, batch).await {
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) if attempt < 2 => {
                 attempt += 1
             }

@@ -44,7 +44,7 @@ impl Application {
         }
         let events = Events::start(settings.node_id.clone(), settings.redis_url.as_deref());
         let ingest = Ingest::start(
-            db.clone(),
+            &settings.database_url,
             cache.clone(),
             events.clone(),
             settings.writers,
@@ -134,7 +134,7 @@ async fn delete_expired_sessions(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        let result = match state.db.get().await {
+        let result = match state.conn().await {
             Ok(mut conn) => {
                 db::sessions::delete_expired(&mut conn, chrono::Utc::now()).await.map_err(anyhow::Error::from)
             }

@@ -21,3 +21,12 @@ pub struct AppState {
     pub typing: TypingThrottle,
     pub hasher: PasswordHasher,
 }
+
+impl AppState {
+    /// A PostgreSQL connection from the pool; the wait is recorded in the metrics.
+    pub async fn conn(
+        &self,
+    ) -> Result<crate::db::DbConn, diesel_async::pooled_connection::deadpool::PoolError> {
+        crate::db::timed_get(&self.db).await
+    }
+}

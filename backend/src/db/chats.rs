@@ -157,16 +157,14 @@ pub async fn advance_read(
     .optional()
 }
 
-/// Everyone who shares at least one chat with `user_id`: who hears of their presence.
-pub async fn contacts(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+/// Every member of every chat `user_id` is in, as `(chat, member)` pairs — the user
+/// included, so each of their chats appears even when they are alone in it.
+pub async fn circle(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Vec<(Uuid, Uuid)>> {
     let mine = diesel::alias!(chat_members as mine);
-    let my_chats =
-        mine.filter(mine.field(chat_members::user_id).eq(user_id)).select(mine.field(chat_members::chat_id));
     chat_members::table
-        .filter(chat_members::chat_id.eq_any(my_chats))
-        .filter(chat_members::user_id.ne(user_id))
-        .select(chat_members::user_id)
-        .distinct()
+        .inner_join(mine.on(mine.field(chat_members::chat_id).eq(chat_members::chat_id)))
+        .filter(mine.field(chat_members::user_id).eq(user_id))
+        .select((chat_members::chat_id, chat_members::user_id))
         .load(conn)
         .await
 }

@@ -13,7 +13,7 @@ use crate::state::AppState;
         (status = 503, description = "PostgreSQL does not answer", body = Health),
     ))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let postgres_ok = match state.db.get().await {
+    let postgres_ok = match state.conn().await {
         Ok(mut conn) => diesel::sql_query("SELECT 1").execute(&mut conn).await.is_ok(),
         Err(_) => false,
     };

@@ -15,13 +15,12 @@ use bytestring::ByteString;
 use chrono::Utc;
 use confab_shared::limits::PROTOCOL_VERSION;
 use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
-use confab_shared::{ApiError, ChatId, ClientId, ErrorCode};
+use confab_shared::{ApiError, ClientId, ErrorCode};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
 use crate::auth::Authenticated;
-use crate::db::{chats, timed_get};
 use crate::error::AppError;
 use crate::metrics;
 use crate::realtime::hub::Kick;
@@ -157,28 +156,20 @@ async fn greet(
     session: &mut Session,
     ready: ServerEvent,
 ) -> Result<(), actix_ws::Closed> {
-    let chats = match timed_get(&state.db).await {
-        Ok(mut conn) => chats::ids_for_user(&mut conn, auth.user_id().0).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "could not list the user's chats");
-            Vec::new()
-        }),
+    let circle = match services::presence::Circle::load(state, auth.user_id()).await {
+        Ok(circle) => Some(circle),
         Err(e) => {
-            tracing::warn!(error = %e, "could not list the user's chats");
-            Vec::new()
+            tracing::warn!(error = %e.to_api_error(), "could not load the user's chats");
+            None
         }
     };
-    state.events.connected(auth.user_id(), chats.into_iter().map(ChatId).collect()).await;
+    state.events.connected(auth.user_id(), circle.as_ref().map(|c| c.chats()).unwrap_or_default()).await;
     session.text(ready.to_json()).await?;
-    if let Err(e) = services::presence::connected(state, auth.user_id()).await {
-        tracing::warn!(error = %e.to_api_error(), "could not announce presence");
-    }
-    match services::presence::snapshot(state, auth.user_id()).await {
-        Ok(events) => {
-            for event in events {
-                session.text(event.to_json()).await?;
-            }
+    if let Some(circle) = &circle {
+        services::presence::connected(state, circle).await;
+        for event in services::presence::snapshot(state, circle).await {
+            session.text(event.to_json()).await?;
         }
-        Err(e) => tracing::warn!(error = %e.to_api_error(), "no presence snapshot"),
     }
     Ok(())
 }

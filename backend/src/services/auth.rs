@@ -41,7 +41,7 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<NewSe
         disabled: false,
         created_at: Utc::now(),
     };
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let user = match users::insert(&mut conn, &row).await {
         Ok(user) => user,
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
@@ -59,7 +59,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession>
     let username = Username::parse(&req.username).ok();
     let user = match &username {
         Some(name) => {
-            let mut conn = state.db.get().await?;
+            let mut conn = state.conn().await?;
             users::by_username(&mut conn, name.as_str()).await?.filter(|u| !u.disabled)
         }
         None => None,
@@ -73,7 +73,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession>
 
 /// Ends this session everywhere: the row, the cache entry, and its open sockets.
 pub async fn logout(state: &AppState, auth: &Authenticated) -> AppResult<()> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     sessions::delete(&mut conn, &auth.token_hash).await?;
     state.cache.delete(&keys::session(&auth.token_hash)).await;
     state.events.end_session(auth.user_id(), &auth.token_hash);
@@ -92,7 +92,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Authentica
     {
         return Ok(cached);
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let (session, user) =
         sessions::find_valid(&mut conn, &token_hash, now).await?.ok_or(AppError::Unauthorized)?;
     let auth = Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at };
@@ -112,7 +112,7 @@ async fn start_session(state: &AppState, user: &UserRow) -> AppResult<NewSession
         created_at: now,
         expires_at: now + ttl,
     };
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     sessions::insert(&mut conn, &row).await?;
     Ok(NewSession { info: SessionInfo { user: user.to_api(), expires_at: row.expires_at }, token })
 }

@@ -33,7 +33,7 @@ pub(crate) const VIEW_CACHE_TTL: Duration = Duration::from_secs(600);
 /// Users whose username starts with `q` (case-insensitive), not including the caller.
 pub async fn search_users(state: &AppState, me: &Authenticated, q: &str) -> AppResult<Vec<User>> {
     let prefix = q.trim().to_lowercase();
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let rows = users::search_prefix(&mut conn, &prefix, USER_SEARCH_LIMIT + 1).await?;
     Ok(rows
         .iter()
@@ -46,7 +46,7 @@ pub async fn search_users(state: &AppState, me: &Authenticated, q: &str) -> AppR
 /// Creates a chat, or returns the existing direct chat with that user (`created` false).
 /// The members of a new chat receive `chat_created` on their open sockets.
 pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest) -> AppResult<(Chat, bool)> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let me_id = me.user_id().0;
     let now = Utc::now();
     let (chat, members) = match req {
@@ -149,7 +149,7 @@ pub async fn list(state: &AppState, me: &Authenticated) -> AppResult<Vec<Chat>> 
             return Ok(list.chats);
         }
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     // The chats' versions are read before their rows: a message written meanwhile bumps
     // its chat's version, so this copy is never used.
     let families: Vec<String> = chats::ids_for_user(&mut conn, me.user_id().0)
@@ -183,14 +183,14 @@ pub(crate) async fn forget_newest_page(state: &AppState, chat_id: ChatId) {
 
 /// One chat with its members; 404 for non-members (promise 5).
 pub async fn get(state: &AppState, me: &Authenticated, chat_id: ChatId) -> AppResult<Chat> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     view(&mut conn, chat_id.0, me.user_id().0).await
 }
 
 /// Renames a group (owner only); every member gets `chat_updated`.
 pub async fn rename(state: &AppState, me: &Authenticated, chat_id: ChatId, title: &str) -> AppResult<Chat> {
     let title = ChatTitle::parse(title)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     chats::set_title(&mut conn, chat_id.0, title.as_str()).await?;
     updated(state, &mut conn, chat_id, me.user_id()).await
@@ -203,7 +203,7 @@ pub async fn set_closed(
     chat_id: ChatId,
     closed: bool,
 ) -> AppResult<Chat> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     chats::set_closed(&mut conn, chat_id.0, closed).await?;
     updated(state, &mut conn, chat_id, me.user_id()).await
@@ -256,7 +256,7 @@ pub async fn member_ids(state: &AppState, chat_id: ChatId) -> AppResult<Vec<User
     if let Some(ids) = state.cache.get_json::<Vec<UserId>>(&key).await {
         return Ok(ids);
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let ids: Vec<UserId> = chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
     state.cache.set_json(&key, &ids, MEMBERS_CACHE_TTL).await;
     Ok(ids)

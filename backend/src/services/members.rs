@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Adds a user to a group (owner only). They get `chat_created` on their open tabs; the
 /// others get `member_added`.
 pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id: UserId) -> AppResult<Chat> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     require_active_users(&mut conn, &[user_id.0]).await?;
     match chats::add_member(&mut conn, &member_row(chat_id.0, user_id.0, Role::Member)).await {
@@ -50,7 +50,7 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
 /// own id). The owner must hand ownership on before leaving a group with other members.
 /// Everyone who was a member, the removed one included, gets `member_removed`.
 pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id: UserId) -> AppResult<()> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let leaving = user_id == me.user_id();
     let chat = if leaving {
         let (chat, _) =
@@ -84,7 +84,7 @@ pub async fn transfer_ownership(
     chat_id: ChatId,
     user_id: UserId,
 ) -> AppResult<Chat> {
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     if chats::membership(&mut conn, chat_id.0, user_id.0).await?.is_none() {
         return Err(AppError::Validation("ownership can only go to a member".into()));

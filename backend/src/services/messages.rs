@@ -67,7 +67,7 @@ pub async fn history(
     if let Some(page) = cached.as_ref().and_then(|c| c.value.clone()) {
         return Ok(page);
     }
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, limit).await?;
     let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more };
     if let Some(cached) = cached {
@@ -90,7 +90,7 @@ pub async fn changes(
         return Err(AppError::Validation("since must not be negative".into()));
     }
     let limit = page_limit(q.limit)?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let chat = chats::by_id(&mut conn, chat_id.0).await?.ok_or(AppError::NotFound)?;
     let (rows, has_more) = messages::changes_since(&mut conn, chat_id.0, q.since, limit).await?;
     Ok(ChangesPage {
@@ -110,7 +110,7 @@ pub async fn edit(
 ) -> AppResult<Message> {
     let body = MessageBody::parse(body)?;
     let members = require_member(state, chat_id, me.user_id()).await?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let original = live_message(&mut conn, chat_id, message_id).await?;
     if original.sender_id != me.user_id().0 {
         return Err(AppError::Forbidden("only its sender can edit a message".into()));
@@ -133,7 +133,7 @@ pub async fn delete(
     message_id: MessageId,
 ) -> AppResult<()> {
     let members = require_member(state, chat_id, me.user_id()).await?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     let original = live_message(&mut conn, chat_id, message_id).await?;
     if original.sender_id != me.user_id().0 {
         let chat = chats::by_id(&mut conn, chat_id.0).await?.ok_or(AppError::NotFound)?;
@@ -163,7 +163,7 @@ pub async fn react(
 ) -> AppResult<Vec<confab_shared::api::Reaction>> {
     let emoji = ReactionEmoji::parse(emoji)?;
     let members = require_member(state, chat_id, me.user_id()).await?;
-    let mut conn = state.db.get().await?;
+    let mut conn = state.conn().await?;
     live_message(&mut conn, chat_id, message_id).await?;
     let outcome = messages::toggle_reaction(
         &mut conn,

@@ -10,6 +10,7 @@
 //! reaps it and announces its users offline. Without Redis each node announces from its
 //! own view, as a single node does.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,17 +21,57 @@ use crate::db::chats;
 use crate::error::AppResult;
 use crate::state::AppState;
 
+/// The people a user shares chats with, chat by chat: one query serves a new socket's
+/// subscriptions, its presence snapshot and the announcement that the user came online.
+pub struct Circle {
+    user: UserId,
+    by_chat: Vec<(ChatId, Vec<UserId>)>,
+}
+
+impl Circle {
+    pub async fn load(state: &AppState, user: UserId) -> AppResult<Self> {
+        let mut conn = state.conn().await?;
+        let mut by_chat: HashMap<ChatId, Vec<UserId>> = HashMap::new();
+        for (chat, member) in chats::circle(&mut conn, user.0).await? {
+            by_chat.entry(ChatId(chat)).or_default().push(UserId(member));
+        }
+        Ok(Self { user, by_chat: by_chat.into_iter().collect() })
+    }
+
+    pub fn chats(&self) -> Vec<ChatId> {
+        self.by_chat.iter().map(|(chat, _)| *chat).collect()
+    }
+
+    /// Everyone the user shares a chat with, once each.
+    pub fn contacts(&self) -> Vec<UserId> {
+        self.audiences().into_iter().flat_map(|(_, users)| users).collect()
+    }
+
+    /// Each contact once, under the first of their shared chats: a presence change goes
+    /// out as one chat event per chat (one publish each), not one per contact.
+    fn audiences(&self) -> Vec<(ChatId, Vec<UserId>)> {
+        let mut told = HashSet::from([self.user]);
+        self.by_chat
+            .iter()
+            .map(|(chat, members)| {
+                (*chat, members.iter().copied().filter(|m| told.insert(*m)).collect::<Vec<_>>())
+            })
+            .filter(|(_, audience)| !audience.is_empty())
+            .collect()
+    }
+}
+
 /// A connection opened: announce the user if they just came online (here and everywhere).
-pub async fn connected(state: &AppState, user: UserId) -> AppResult<()> {
+pub async fn connected(state: &AppState, circle: &Circle) {
+    let user = circle.user;
     if !state.presence.connect(user) {
-        return Ok(());
+        return;
     }
     let node = state.events.node();
     let online_elsewhere = state.cache.presence_claim(user, node, claim_ttl_ms(state)).await;
     if online_elsewhere != Some(true) {
-        announce(state, user, ServerEvent::Presence { user_id: user, online: true, last_seen: None }).await?;
+        announce(state, circle, ServerEvent::Presence { user_id: user, online: true, last_seen: None });
     }
-    Ok(())
 }
 
 /// A connection closed: if it was the user's last here, wait out the grace window, then
@@ -50,8 +91,9 @@ pub fn disconnected(state: actix_web::web::Data<AppState>, user: UserId) {
 
 async fn went_offline(state: &AppState, user: UserId, last_seen: DateTime<Utc>) {
     let event = ServerEvent::Presence { user_id: user, online: false, last_seen: Some(last_seen) };
-    if let Err(e) = announce(state, user, event).await {
-        tracing::warn!(error = %e, "could not announce offline");
+    match Circle::load(state, user).await {
+        Ok(circle) => announce(state, &circle, event),
+        Err(e) => tracing::warn!(error = %e, "could not announce offline"),
     }
 }
 
@@ -82,16 +124,14 @@ pub async fn heartbeat(state: actix_web::web::Data<AppState>) {
 }
 
 /// The presence of everyone the user shares a chat with, for a new connection.
-pub async fn snapshot(state: &AppState, user: UserId) -> AppResult<Vec<ServerEvent>> {
-    let mut conn = state.db.get().await?;
-    let contacts: Vec<UserId> = chats::contacts(&mut conn, user.0).await?.into_iter().map(UserId).collect();
-    drop(conn);
+pub async fn snapshot(state: &AppState, circle: &Circle) -> Vec<ServerEvent> {
+    let contacts = circle.contacts();
     let statuses = statuses(state, &contacts).await;
-    Ok(contacts
+    contacts
         .into_iter()
         .zip(statuses)
         .map(|(user_id, (online, last_seen))| ServerEvent::Presence { user_id, online, last_seen })
-        .collect())
+        .collect()
 }
 
 /// Online anywhere (this node's view, or any node's claim in Redis) and last seen.
@@ -110,11 +150,10 @@ async fn statuses(state: &AppState, users: &[UserId]) -> Vec<(bool, Option<DateT
         .collect()
 }
 
-async fn announce(state: &AppState, user: UserId, event: ServerEvent) -> AppResult<()> {
-    let mut conn = state.db.get().await?;
-    let contacts: Vec<UserId> = chats::contacts(&mut conn, user.0).await?.into_iter().map(UserId).collect();
-    state.events.to_users(&contacts, &event);
-    Ok(())
+fn announce(state: &AppState, circle: &Circle, event: ServerEvent) {
+    for (chat, audience) in circle.audiences() {
+        state.events.to_chat(chat, &audience, &event);
+    }
 }
 
 /// People who just started sharing a chat (a new chat, or a member added) learn each
