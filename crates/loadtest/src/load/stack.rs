@@ -15,6 +15,11 @@ use confab_test_support::redis::RedisServer;
 
 use crate::sys;
 
+/// Longest wait for other processes to quiet down before a step.
+const QUIET_MAX: Duration = Duration::from_secs(120);
+/// Share of a core other processes may use while we measure.
+const QUIET_SHARE: f64 = 0.15;
+
 /// How the nodes are configured beyond the defaults.
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
@@ -174,7 +179,9 @@ impl Stack {
     }
 
     /// Waits (at most `max`) until the server side uses less than a fifth of a core: the
-    /// previous scenario's backlog is worked off before the next one starts.
+    /// previous scenario's backlog is worked off before the next one starts. Then waits (at
+    /// most `QUIET_MAX`) until processes that are not ours use less than `QUIET_SHARE` of a
+    /// core, so another build or benchmark does not skew the next step.
     pub async fn settle(&self, max: Duration) {
         let ticks = sys::clock_ticks();
         let deadline = Instant::now() + max;
@@ -184,7 +191,26 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(500)).await;
             let used = (total().saturating_sub(before)) as f64 / ticks / 0.5;
             if used < 0.2 {
-                return;
+                break;
+            }
+        }
+        // Ours: this process and every descendant (workers, servers).
+        let others = || sys::machine_busy_ticks().saturating_sub(sys::tree_cpu_ticks(std::process::id()));
+        let started = Instant::now();
+        let mut said = false;
+        while started.elapsed() < QUIET_MAX {
+            let before = others();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let used = others().saturating_sub(before) as f64 / ticks;
+            if used < QUIET_SHARE {
+                break;
+            }
+            if !said {
+                eprintln!(
+                    "confab-load: other processes use {:.0} % CPU: waiting (at most {QUIET_MAX:?})",
+                    used * 100.0
+                );
+                said = true;
             }
         }
     }
