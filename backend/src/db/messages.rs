@@ -65,15 +65,19 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         chat_ids.sort_unstable();
         chat_ids.dedup();
 
-        let mut known: HashMap<(Uuid, Uuid), MessageRow> = messages::table
-            .filter(messages::sender_id.eq_any(&senders))
-            .filter(messages::client_id.eq_any(&client_ids))
-            .select(MessageRow::as_select())
-            .load::<MessageRow>(conn)
-            .await?
-            .into_iter()
-            .map(|row| ((row.sender_id, row.client_id), row))
-            .collect();
+        // One index lookup per (sender, client_id) pair: `sender_id = ANY(..) AND client_id
+        // = ANY(..)` would scan every message of each sender.
+        let mut known: HashMap<(Uuid, Uuid), MessageRow> = diesel::sql_query(
+            "SELECT m.* FROM unnest($1::uuid[], $2::uuid[]) AS k(sender_id, client_id) \
+             JOIN messages m ON m.sender_id = k.sender_id AND m.client_id = k.client_id",
+        )
+        .bind::<Array<sql_types::Uuid>, _>(&senders)
+        .bind::<Array<sql_types::Uuid>, _>(&client_ids)
+        .load::<MessageRow>(conn)
+        .await?
+        .into_iter()
+        .map(|row| ((row.sender_id, row.client_id), row))
+        .collect();
         let mut members: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for (chat_id, user_id) in chat_members::table
             .filter(chat_members::chat_id.eq_any(&chat_ids))
