@@ -165,7 +165,8 @@ pub fn markdown(rows: &[Row], machine: &serde_json::Value) -> String {
         if let Some(v) = r.disconnects.filter(|v| *v > 0) {
             other.push(format!("{v} sockets dropped"));
         }
-        if let Some(other_cpu) = r.cpu.as_ref().map(|c| c.other).filter(|v| *v > 0.1) {
+        if let Some(other_cpu) = r.cpu.as_ref().map(|c| c.other).filter(|v| *v > crate::scenarios::DISTURBED)
+        {
             other.push(format!("**disturbed: {:.0} % CPU used by other processes**", other_cpu * 100.0));
         }
         if let Some(of) = &r.latency_of {

@@ -45,49 +45,78 @@ pub struct Options {
     pub ladder_stop_lost: f64,
 }
 
+/// Share of a core other processes may use during a window before it counts as disturbed.
+pub const DISTURBED: f64 = 0.15;
+
 pub const ALL: &[&str] = &["idle", "handshakes", "fanout", "history", "allsend", "ingest", "two_nodes"];
 
 /// Runs the chosen scenarios in order, appending rows as they come (kept on failure).
 pub async fn run_all(stack: &mut Stack, o: &Options, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let mut ctx = Ctx { seeder: Seeder::connect(&stack.database_url).await?, run: 0, gid: 0 };
     for name in ALL.iter().filter(|n| o.scenarios.iter().any(|s| s == *n)) {
-        stack.settle(Duration::from_secs(30)).await;
         let started = Instant::now();
-        eprintln!("confab-load: scenario {name} ...");
-        match *name {
-            "idle" => idle(stack, o, &mut ctx, rows).await?,
-            "handshakes" => handshakes(stack, o, &mut ctx, rows).await?,
-            "fanout" => {
-                let one_node = vec![node_port(stack, 1)?];
-                ladder(stack, o, &mut ctx, rows, Shape::fanout(o, "fanout", one_node, &o.fanout_rates))
-                    .await?;
+        // A scenario that other processes disturbed runs once more (its rows replaced).
+        for attempt in 0..2 {
+            stack.settle(Duration::from_secs(30)).await;
+            eprintln!("confab-load: scenario {name} ...");
+            let mark = rows.len();
+            scenario(name, stack, o, &mut ctx, rows).await?;
+            let disturbed = rows[mark..].iter().any(|r| r.cpu.as_ref().is_some_and(|c| c.other > DISTURBED));
+            if !disturbed {
+                break;
             }
-            "history" => history(stack, o, &mut ctx, rows).await?,
-            "allsend" => {
-                let one_node = vec![node_port(stack, 1)?];
-                let shape = Shape {
-                    scenario: "allsend",
-                    clients: o.allsend_clients,
-                    room: o.allsend_room,
-                    every_member_sends: true,
-                    ports: one_node,
-                    rates: o.allsend_rates.clone(),
-                };
-                ladder(stack, o, &mut ctx, rows, shape).await?;
-            }
-            "ingest" => ingest(stack, o, &mut ctx, rows).await?,
-            "two_nodes" => {
-                if !stack.nodes.iter().any(|n| n.id == 2) {
-                    stack.start_node(2).await?;
+            if attempt == 0 {
+                eprintln!("confab-load: other processes disturbed {name}: once more");
+                rows.truncate(mark);
+            } else {
+                for row in &mut rows[mark..] {
+                    row.notes.push("disturbed twice: kept the second attempt".into());
                 }
-                let ports = vec![node_port(stack, 1)?, node_port(stack, 2)?];
-                ladder(stack, o, &mut ctx, rows, Shape::fanout(o, "two_nodes", ports, &o.two_node_rates))
-                    .await?;
-                compare_two_nodes(rows);
             }
-            _ => {}
         }
         eprintln!("confab-load: scenario {name} done in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// One scenario by name.
+async fn scenario(
+    name: &str,
+    stack: &mut Stack,
+    o: &Options,
+    ctx: &mut Ctx,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    match name {
+        "idle" => idle(stack, o, ctx, rows).await?,
+        "handshakes" => handshakes(stack, o, ctx, rows).await?,
+        "fanout" => {
+            let one_node = vec![node_port(stack, 1)?];
+            ladder(stack, o, ctx, rows, Shape::fanout(o, "fanout", one_node, &o.fanout_rates)).await?;
+        }
+        "history" => history(stack, o, ctx, rows).await?,
+        "allsend" => {
+            let one_node = vec![node_port(stack, 1)?];
+            let shape = Shape {
+                scenario: "allsend",
+                clients: o.allsend_clients,
+                room: o.allsend_room,
+                every_member_sends: true,
+                ports: one_node,
+                rates: o.allsend_rates.clone(),
+            };
+            ladder(stack, o, ctx, rows, shape).await?;
+        }
+        "ingest" => ingest(stack, o, ctx, rows).await?,
+        "two_nodes" => {
+            if !stack.nodes.iter().any(|n| n.id == 2) {
+                stack.start_node(2).await?;
+            }
+            let ports = vec![node_port(stack, 1)?, node_port(stack, 2)?];
+            ladder(stack, o, ctx, rows, Shape::fanout(o, "two_nodes", ports, &o.two_node_rates)).await?;
+            compare_two_nodes(rows);
+        }
+        _ => {}
     }
     Ok(())
 }
