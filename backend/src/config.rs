@@ -52,7 +52,9 @@ pub struct Settings {
     /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`, default `127.0.0.1:9464`;
     /// empty turns it off). Tests run without it.
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// Group-commit writer tasks, each its own share of the chats (`WRITERS`, default 4).
+    /// Group-commit writer tasks, each its own share of the chats and its own PostgreSQL
+    /// connection (`WRITERS`, default half the cores, at least 1: on this project's 2-core
+    /// machine one writer commits the most, see the README's Performance section).
     pub writers: usize,
     /// Sends one writer commits in one transaction at most (`WRITE_BATCH_MAX`, default 512).
     pub write_batch_max: usize,
@@ -79,7 +81,7 @@ impl Settings {
             presence_ttl: Duration::from_secs(15),
             node_id: format!("{:08x}", rand::random::<u32>()),
             metrics_addr: None,
-            writers: 4,
+            writers: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             write_batch_max: 512,
         }
     }
