@@ -70,7 +70,7 @@ lint:
 # Flags go to confab-load (`just bench --help`), e.g. `just bench --scenarios fanout --fanout-rates 1000`.
 bench *ARGS:
     cargo build --release -p confab-backend --bin confab -p confab-loadtest --bin confab-load
-    ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true; target="${CARGO_TARGET_DIR:-target}"; \
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true; target="$(realpath "${CARGO_TARGET_DIR:-target}")"; \
         "$target/release/confab-load" --server-bin "$target/release/confab" --out bench/results {{ARGS}}
 
 # Server RSS after N registrations and N logins (the password hasher's memory bound).

@@ -15,6 +15,9 @@ use confab_test_support::redis::RedisServer;
 
 use crate::sys;
 
+/// The server's default `PRESENCE_GRACE_SECS` plus a second.
+const PRESENCE_WAVE: Duration = Duration::from_secs(11);
+
 /// Longest wait for other processes to quiet down before a step.
 const QUIET_MAX: Duration = Duration::from_secs(120);
 /// Share of a core other processes may use while we measure.
@@ -183,6 +186,10 @@ impl Stack {
     /// most `QUIET_MAX`) until processes that are not ours use less than `QUIET_SHARE` of a
     /// core, so another build or benchmark does not skew the next step.
     pub async fn settle(&self, max: Duration) {
+        // The previous step's clients are announced offline only after the server's
+        // presence grace window: let that wave land before measuring whether the server
+        // is idle, or it falls into the next step's measured window.
+        tokio::time::sleep(PRESENCE_WAVE).await;
         let ticks = sys::clock_ticks();
         let deadline = Instant::now() + max;
         let total = || self.processes().iter().map(|(_, pid)| sys::tree_cpu_ticks(*pid)).sum::<u64>();
