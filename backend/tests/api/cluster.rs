@@ -113,18 +113,35 @@ async fn logout_and_removal_act_on_sockets_of_every_node() {
     assert!(!after.iter().any(|e| matches!(e, ServerEvent::MessageCreated { .. })), "{after:#?}");
 }
 
+/// Two nodes and a group of four: alice and carol on node one, bob and dave on node two.
+struct Quartet {
+    _nodes: (TestApp, TestApp),
+    alice: TestUser,
+    bob: TestUser,
+    carol: TestUser,
+    dave: TestUser,
+    group: confab_shared::api::Chat,
+}
+
+impl Quartet {
+    async fn start(title: &str) -> Self {
+        let one = spawn_app().await;
+        let two = one.spawn_peer().await;
+        let alice = one.register("alice").await;
+        let bob = one.register("bob").await.on(&two);
+        let carol = one.register("carol").await;
+        let dave = one.register("dave").await.on(&two);
+        let group = alice.create_group(title, &[&bob, &carol, &dave]).await;
+        Self { _nodes: (one, two), alice, bob, carol, dave, group }
+    }
+}
+
 /// Promise 11 across nodes: two senders on two nodes write into one chat at once; every
 /// receiver, on either node, sees strictly increasing seqs with nothing missing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chat_s_messages_arrive_in_seq_order_on_every_node() {
     const EACH: usize = 60;
-    let one = spawn_app().await;
-    let two = one.spawn_peer().await;
-    let alice = one.register("alice").await;
-    let bob = one.register("bob").await.on(&two);
-    let carol = one.register("carol").await;
-    let dave = one.register("dave").await.on(&two);
-    let group = alice.create_group("ordered", &[&bob, &carol, &dave]).await;
+    let Quartet { alice, bob, carol, dave, group, .. } = Quartet::start("ordered").await;
 
     let mut carol_ws = carol.ws().await;
     let mut dave_ws = dave.ws().await;
@@ -163,13 +180,7 @@ async fn a_chat_s_messages_arrive_in_seq_order_on_every_node() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_changes_arrive_in_change_order_on_every_node() {
     const TOGGLES: usize = 120;
-    let one = spawn_app().await;
-    let two = one.spawn_peer().await;
-    let alice = one.register("alice").await;
-    let bob = one.register("bob").await.on(&two);
-    let carol = one.register("carol").await;
-    let dave = one.register("dave").await.on(&two);
-    let group = alice.create_group("reactions", &[&bob, &carol, &dave]).await;
+    let Quartet { alice, bob, carol, dave, group, .. } = Quartet::start("reactions").await;
     let mut messages = Vec::new();
     for i in 0..6 {
         messages.push(alice.send(group.id, &format!("react to {i}")).await);
