@@ -231,11 +231,6 @@ impl Events {
         }
     }
 
-    /// Whether `user` has a connection on this node.
-    pub fn is_local(&self, user: UserId) -> bool {
-        lock(&self.subscriptions).connections.contains_key(&user)
-    }
-
     /// Delivery on this node, through the sequencer when the event is ordered.
     fn deliver(&self, order: Option<(ChatId, i64)>, delivery: Delivery) {
         match order {

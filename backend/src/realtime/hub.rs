@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytestring::ByteString;
 use confab_shared::UserId;
-use confab_shared::ws::ServerEvent;
 use tokio::sync::{mpsc, oneshot};
 
 /// The session a socket was opened with (the SHA-256 of its token, as stored).
@@ -32,8 +31,6 @@ pub enum Kick {
 /// What a connection task gets when it registers.
 pub struct Registration {
     pub id: ConnId,
-    /// This is the user's only connection on this node.
-    pub first_on_node: bool,
     /// Encoded events to write to the socket, in order.
     pub outbound: mpsc::Receiver<ByteString>,
     /// Fires when the hub ends the connection.
@@ -63,10 +60,8 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(queue_size.max(1));
         let (kick, kicked) = oneshot::channel();
-        let mut by_user = self.lock();
-        let entries = by_user.entry(user).or_default();
-        entries.push(Entry { id, session, queue, kick });
-        Registration { id, first_on_node: entries.len() == 1, outbound, kicked }
+        self.lock().entry(user).or_default().push(Entry { id, session, queue, kick });
+        Registration { id, outbound, kicked }
     }
 
     /// Forgets a connection. Returns `true` when it was the user's last one on this node.
@@ -79,11 +74,6 @@ impl Hub {
             return true;
         }
         false
-    }
-
-    /// Queues `event` for every connection of every user in `users`.
-    pub fn send_to_users(&self, users: &[UserId], event: &ServerEvent) {
-        self.deliver(users, &ByteString::from(event.to_json()));
     }
 
     /// Queues an encoded event for every connection of every user in `users` that is on
@@ -137,16 +127,6 @@ impl Hub {
         by_user.retain(|_, entries| !entries.is_empty());
     }
 
-    /// The users with a connection on this node.
-    pub fn users(&self) -> Vec<UserId> {
-        self.lock().keys().copied().collect()
-    }
-
-    /// Open connections on this node.
-    pub fn total_connections(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
-    }
-
     /// Open connections of `user` on this node.
     pub fn connection_count(&self, user: UserId) -> usize {
         self.lock().get(&user).map_or(0, Vec::len)
@@ -162,10 +142,17 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use confab_shared::ws::ServerEvent;
     use uuid::Uuid;
 
     fn pong(nonce: u64) -> ServerEvent {
         ServerEvent::Pong { nonce }
+    }
+
+    impl Hub {
+        fn send_to_users(&self, users: &[UserId], event: &ServerEvent) {
+            self.deliver(users, &ByteString::from(event.to_json()));
+        }
     }
 
     #[test]
@@ -174,7 +161,6 @@ mod tests {
         let (alice, bob) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
         let mut a1 = hub.register(alice, [1; 32], 8);
         let mut a2 = hub.register(alice, [2; 32], 8);
-        assert!(a1.first_on_node && !a2.first_on_node);
         let mut b = hub.register(bob, [3; 32], 8);
         hub.send_to_users(&[alice], &pong(1));
         assert_eq!(a1.outbound.try_recv().ok(), Some(ByteString::from(pong(1).to_json())));
