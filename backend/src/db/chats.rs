@@ -92,6 +92,11 @@ pub async fn ids_for_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryR
         .await
 }
 
+/// `(id, last_change)` of each of these chats.
+pub async fn last_changes(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, i64)>> {
+    chats::table.filter(chats::id.eq_any(ids)).select((chats::id, chats::last_change)).load(conn).await
+}
+
 /// One chat row.
 pub async fn by_id(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Option<ChatRow>> {
     chats::table.find(chat_id).select(ChatRow::as_select()).first(conn).await.optional()

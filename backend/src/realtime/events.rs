@@ -187,11 +187,14 @@ impl Events {
         }
     }
 
-    /// A connection of `user` opened; `chats` are the user's chats. When it is the user's
-    /// first here, the node starts listening to them, and returns once Redis confirmed, so
-    /// the client's catch-up that follows `ready` misses nothing (subscribe first, fetch
-    /// second: promise 4).
-    pub async fn connected(&self, user: UserId, chats: Vec<ChatId>) {
+    /// A connection of `user` opened; `chats` are the user's chats with their
+    /// `last_change`. When it is the user's first here, the node starts listening to them,
+    /// and returns once Redis confirmed, so the client's catch-up that follows `ready`
+    /// misses nothing (subscribe first, fetch second: promise 4).
+    pub async fn connected(&self, user: UserId, chats: Vec<(ChatId, i64)>) {
+        for (chat, last_change) in &chats {
+            self.order.expect(*chat, last_change + 1);
+        }
         let new_channels = {
             let mut subs = lock(&self.subscriptions);
             let count = subs.connections.entry(user).or_default();
@@ -201,7 +204,7 @@ impl Events {
             }
             subs.chats_of.insert(user, HashSet::new());
             let mut channels = vec![Channel::User(user)];
-            channels.extend(chats.into_iter().filter_map(|chat| subs.join_chat(chat, user)));
+            channels.extend(chats.into_iter().filter_map(|(chat, _)| subs.join_chat(chat, user)));
             channels
         };
         if let Some(bus) = &self.bus {

@@ -50,6 +50,18 @@ impl<T> Sequencer<T> {
         Self { chats: Mutex::new(HashMap::new()), hold }
     }
 
+    /// Tells the sequencer which change of `chat` comes next, when it does not know yet
+    /// (a node that starts listening to a chat reads its `last_change` first). Without it,
+    /// the first event seen sets the order, and one overtaken by it would go out late.
+    pub fn expect(&self, chat: ChatId, next: i64) {
+        lock(&self.chats).entry(chat).or_insert(ChatOrder {
+            next,
+            held: BTreeMap::new(),
+            waiting_since: None,
+            last_seen: Instant::now(),
+        });
+    }
+
     /// Admits the event numbered `change` of `chat`, calling `deliver` for everything that
     /// may go out now, in order.
     pub fn admit(&self, chat: ChatId, change: i64, item: T, mut deliver: impl FnMut(T)) -> Admitted {
@@ -134,6 +146,16 @@ mod tests {
         let seq = Sequencer::new(Duration::from_secs(60));
         let chat = ChatId(Uuid::new_v4());
         assert_eq!(collect(&seq, chat, &[5, 7, 8, 6, 9]), vec![5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn an_expected_start_holds_an_event_that_overtook_its_predecessors() {
+        let seq = Sequencer::new(Duration::from_secs(60));
+        let chat = ChatId(Uuid::new_v4());
+        seq.expect(chat, 1);
+        assert_eq!(collect(&seq, chat, &[3, 1, 2]), vec![1, 2, 3]);
+        seq.expect(chat, 1);
+        assert_eq!(collect(&seq, chat, &[4]), vec![4], "a known chat keeps its place");
     }
 
     #[test]

@@ -26,6 +26,8 @@ use crate::state::AppState;
 pub struct Circle {
     user: UserId,
     by_chat: Vec<(ChatId, Vec<UserId>)>,
+    /// Each chat's change number when loaded (see `Events::connected`).
+    last_changes: Vec<(ChatId, i64)>,
 }
 
 impl Circle {
@@ -35,11 +37,18 @@ impl Circle {
         for (chat, member) in chats::circle(&mut conn, user.0).await? {
             by_chat.entry(ChatId(chat)).or_default().push(UserId(member));
         }
-        Ok(Self { user, by_chat: by_chat.into_iter().collect() })
+        let ids: Vec<uuid::Uuid> = by_chat.keys().map(|c| c.0).collect();
+        let last_changes = chats::last_changes(&mut conn, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, change)| (ChatId(id), change))
+            .collect();
+        Ok(Self { user, by_chat: by_chat.into_iter().collect(), last_changes })
     }
 
-    pub fn chats(&self) -> Vec<ChatId> {
-        self.by_chat.iter().map(|(chat, _)| *chat).collect()
+    /// The user's chats, each with its change number when loaded.
+    pub fn chats(&self) -> Vec<(ChatId, i64)> {
+        self.last_changes.clone()
     }
 
     /// Everyone the user shares a chat with, once each.
