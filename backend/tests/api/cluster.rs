@@ -18,27 +18,23 @@ fn presence_of(user: UserId, online: bool) -> impl Fn(&ServerEvent) -> bool {
     move |e| matches!(e, ServerEvent::Presence { user_id, online: o, .. } if *user_id == user && *o == online)
 }
 
+/// Sends over the socket and returns the ack (other events meanwhile are skipped).
 async fn send(ws: &mut WsClient, chat_id: ChatId, body: &str) -> Message {
-    let client_id = ClientId(Uuid::new_v4());
-    ws.send(&ClientEvent::SendMessage { chat_id, client_id, body: body.into() }).await;
-    match ws
-        .recv_until(
-            |e| matches!(e, ServerEvent::MessageCreated { message } if message.client_id == client_id),
-        )
-        .await
-    {
-        ServerEvent::MessageCreated { message } => message,
-        _ => unreachable!(),
-    }
+    Ledger::default().send(ws, chat_id, body).await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn people_on_different_nodes_hear_messages_typing_receipts_and_presence() {
-    let one = spawn_app().await;
+/// Alice on node `one`, bob on a second node of the same deployment, in a direct chat.
+async fn pair_across_nodes(one: TestApp) -> (TestApp, TestApp, TestUser, TestUser, confab_shared::api::Chat) {
     let two = one.spawn_peer().await;
     let alice = one.register("alice").await;
     let bob = one.register("bob").await.on(&two);
     let chat = alice.create_direct(&bob).await;
+    (one, two, alice, bob, chat)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn people_on_different_nodes_hear_messages_typing_receipts_and_presence() {
+    let (_one, _two, alice, bob, chat) = pair_across_nodes(spawn_app().await).await;
 
     let mut alice_ws = alice.ws().await;
     let mut bob_ws = bob.ws().await;
@@ -277,10 +273,7 @@ async fn a_redis_restart_mid_conversation_loses_nothing() {
     let mut redis = RedisServer::start(&dir).unwrap();
     let url = redis.url();
     let one = spawn_app_with(|s| s.redis_url = Some(url.clone())).await;
-    let two = one.spawn_peer().await;
-    let alice = one.register("alice").await;
-    let bob = one.register("bob").await.on(&two);
-    let chat = alice.create_direct(&bob).await;
+    let (_one, _two, alice, bob, chat) = pair_across_nodes(one).await;
     let mut alice_ws = alice.ws().await;
     let mut bob_ws = bob.ws().await;
     let (mut alice_ledger, mut bob_ledger) = (Ledger::default(), Ledger::default());
