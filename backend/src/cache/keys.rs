@@ -2,16 +2,6 @@
 
 use confab_shared::{ChatId, UserId};
 
-/// A session lookup by token hash (hex): the user and the expiry.
-pub fn session(token_hash: &[u8]) -> String {
-    format!("confab:session:{}", hex::encode(token_hash))
-}
-
-/// The member ids of a chat: checked on every send, and the fan-out list.
-pub fn members(chat_id: ChatId) -> String {
-    format!("confab:members:{chat_id}")
-}
-
 /// The family of one user's chat list (versioned, see `Cache::get_versioned`).
 pub fn chat_list(user_id: UserId) -> String {
     format!("chats:{user_id}")

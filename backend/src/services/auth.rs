@@ -1,7 +1,5 @@
 //! Accounts and sessions: register, login, logout, and resolving a cookie to a user.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use chrono::Utc;
 use confab_shared::api::{LoginRequest, RegisterRequest, SessionInfo};
@@ -10,14 +8,10 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use crate::auth::{Authenticated, token};
-use crate::cache::keys;
 use crate::db::models::{SessionRow, UserRow};
 use crate::db::{sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-
-/// A cached session is re-checked against PostgreSQL at least this often.
-const SESSION_CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// A new session: what the client is told, and the token for its cookie.
 pub struct NewSession {
@@ -71,34 +65,24 @@ pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession>
     }
 }
 
-/// Ends this session everywhere: the row, the cache entry, and its open sockets.
+/// Ends this session everywhere: the row, and its open sockets on every node.
 pub async fn logout(state: &AppState, auth: &Authenticated) -> AppResult<()> {
     let mut conn = state.conn().await?;
     sessions::delete(&mut conn, &auth.token_hash).await?;
-    state.cache.delete(&keys::session(&auth.token_hash)).await;
     state.events.end_session(auth.user_id(), &auth.token_hash);
     Ok(())
 }
 
 /// Promise 6: a token is valid while its row exists, has not expired and the user is
-/// active. The cache entry never outlives the session.
+/// active. Read from PostgreSQL on every request (one primary-key probe), never from
+/// Redis: a cached copy could outlive a logout whose cache delete failed, and revocation
+/// must never depend on Redis (DESIGN, "Limits and abuse").
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Authenticated> {
     let token_hash = token::hash(token);
-    let key = keys::session(&token_hash);
-    let now = Utc::now();
-    if let Some(cached) = state.cache.get_json::<Authenticated>(&key).await
-        && cached.expires_at > now
-        && cached.token_hash == token_hash
-    {
-        return Ok(cached);
-    }
     let mut conn = state.conn().await?;
     let (session, user) =
-        sessions::find_valid(&mut conn, &token_hash, now).await?.ok_or(AppError::Unauthorized)?;
-    let auth = Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at };
-    let remaining = (session.expires_at - now).to_std().unwrap_or_default();
-    state.cache.set_json(&key, &auth, remaining.min(SESSION_CACHE_TTL)).await;
-    Ok(auth)
+        sessions::find_valid(&mut conn, &token_hash, Utc::now()).await?.ok_or(AppError::Unauthorized)?;
+    Ok(Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at })
 }
 
 /// A fresh token on every login (promise 6), with the configured absolute lifetime.

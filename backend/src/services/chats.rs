@@ -22,10 +22,6 @@ use crate::db::{chats, messages, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Membership lists are re-read from PostgreSQL at least this often; every membership
-/// change also deletes the entry.
-const MEMBERS_CACHE_TTL: Duration = Duration::from_secs(600);
-
 /// Cached chat lists and newest pages live this long at most; every write that changes
 /// them bumps their version first (see `Cache::get_versioned`).
 pub(crate) const VIEW_CACHE_TTL: Duration = Duration::from_secs(600);
@@ -237,29 +233,15 @@ pub(crate) async fn owned_group(
     Ok(chat)
 }
 
-/// Forgets the cached member list after a membership change; the next check reads
-/// PostgreSQL.
-pub(crate) async fn forget_members(state: &AppState, chat_id: ChatId) {
-    state.cache.delete(&keys::members(chat_id)).await;
-}
-
 /// Promise 5: the caller must be a member, or the chat "does not exist" for them.
-/// Returns the member ids (the fan-out list). Served from Redis when warm: this runs on
-/// every send.
+/// Returns the member ids (the fan-out list). Always read from PostgreSQL (one index
+/// scan): membership grants access, and a cached copy could outlive a removal whose
+/// cache delete failed, so it is never cached (revocation never depends on Redis).
 pub async fn require_member(state: &AppState, chat_id: ChatId, user_id: UserId) -> AppResult<Vec<UserId>> {
-    let members = member_ids(state, chat_id).await?;
-    if members.contains(&user_id) { Ok(members) } else { Err(AppError::NotFound) }
-}
-
-pub async fn member_ids(state: &AppState, chat_id: ChatId) -> AppResult<Vec<UserId>> {
-    let key = keys::members(chat_id);
-    if let Some(ids) = state.cache.get_json::<Vec<UserId>>(&key).await {
-        return Ok(ids);
-    }
     let mut conn = state.conn().await?;
-    let ids: Vec<UserId> = chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
-    state.cache.set_json(&key, &ids, MEMBERS_CACHE_TTL).await;
-    Ok(ids)
+    let members: Vec<UserId> =
+        chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
+    if members.contains(&user_id) { Ok(members) } else { Err(AppError::NotFound) }
 }
 
 pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {

@@ -1,14 +1,14 @@
 //! Group membership: the owner adds and removes members and hands ownership on; any
 //! member can leave. Every change is live for every member, and a removed member's
-//! delivery stops at once (promise 5): the member list that fan-out reads is invalidated
-//! before anyone is told.
+//! delivery stops at once (promise 5): membership is read from PostgreSQL on every
+//! check and every fan-out, so nothing cached can keep a removed member in.
 
 use confab_shared::api::{Chat, Role};
 use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::chats::{forget_lists, forget_members, member_row, owned_group, require_active_users, updated};
+use super::chats::{forget_lists, member_row, owned_group, require_active_users, updated};
 use crate::auth::Authenticated;
 use crate::db::chats;
 use crate::error::{AppError, AppResult};
@@ -27,7 +27,6 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
         }
         Err(e) => return Err(e.into()),
     }
-    forget_members(state, chat_id).await;
     let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
     forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
     // The views already hold the new member's user: no second query.
@@ -71,7 +70,6 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
         return Err(AppError::Conflict("hand ownership to another member before leaving".into()));
     }
     chats::remove_member(&mut conn, chat_id.0, user_id.0).await?;
-    forget_members(state, chat_id).await;
     forget_lists(state, &before).await;
     state.events.to_chat(chat_id, &before, &ServerEvent::MemberRemoved { chat_id, user_id });
     Ok(())
