@@ -58,6 +58,87 @@ pub struct Settings {
     pub writers: usize,
     /// Sends one writer commits in one transaction at most (`WRITE_BATCH_MAX`, default 512).
     pub write_batch_max: usize,
+    /// Rate limits and caps ("Limits and abuse" in the README's Security section).
+    pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`, comma-separated
+    /// IP addresses; default none: the client is the peer address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// Every rate limit and cap. A rate limit of 0 is off (the benchmarks and most tests run
+/// without them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed logins per account in 15 minutes (`RATE_LOGIN_FAILURES`, default 10).
+    pub login_failures: u32,
+    /// Registrations per client address per hour (`RATE_REGISTRATIONS_PER_IP`, default 20).
+    pub registrations_per_ip: u32,
+    /// Sends per user per 10 s, REST and socket, all tabs and nodes together
+    /// (`RATE_MESSAGES_PER_USER`, default 30).
+    pub messages_per_user: u32,
+    /// Socket upgrades per user per minute on one node (`RATE_SOCKET_UPGRADES_PER_USER`,
+    /// default 30): a reconnect loop can't burn the server's handshakes.
+    pub socket_upgrades_per_user: u32,
+    /// Members of one group (`GROUP_MEMBERS_MAX`, default 1000).
+    pub group_members_max: usize,
+    /// Open sockets per user on one node (`SOCKETS_PER_USER_MAX`, default 20).
+    pub sockets_per_user_max: usize,
+    /// Bytes of one attachment (`UPLOAD_BYTES_MAX`, default 25 MiB).
+    pub upload_bytes_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            login_failures: 10,
+            registrations_per_ip: 20,
+            messages_per_user: 30,
+            socket_upgrades_per_user: 30,
+            group_members_max: 1000,
+            sockets_per_user_max: 20,
+            upload_bytes_max: 25 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The caps as configured, every rate limit off.
+    pub fn without_rate_limits(self) -> Self {
+        Self {
+            login_failures: 0,
+            registrations_per_ip: 0,
+            messages_per_user: 0,
+            socket_upgrades_per_user: 0,
+            ..self
+        }
+    }
+
+    /// The defaults, overridden by the variables that are set.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut limits = Self::default();
+        if let Some(n) = parsed("RATE_LOGIN_FAILURES")? {
+            limits.login_failures = n;
+        }
+        if let Some(n) = parsed("RATE_REGISTRATIONS_PER_IP")? {
+            limits.registrations_per_ip = n;
+        }
+        if let Some(n) = parsed("RATE_MESSAGES_PER_USER")? {
+            limits.messages_per_user = n;
+        }
+        if let Some(n) = parsed("RATE_SOCKET_UPGRADES_PER_USER")? {
+            limits.socket_upgrades_per_user = n;
+        }
+        if let Some(n) = parsed("GROUP_MEMBERS_MAX")? {
+            limits.group_members_max = n;
+        }
+        if let Some(n) = parsed("SOCKETS_PER_USER_MAX")? {
+            limits.sockets_per_user_max = n;
+        }
+        if let Some(n) = parsed("UPLOAD_BYTES_MAX")? {
+            limits.upload_bytes_max = n;
+        }
+        Ok(limits)
+    }
 }
 
 impl Settings {
@@ -83,6 +164,8 @@ impl Settings {
             metrics_addr: None,
             writers: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             write_batch_max: 512,
+            limits: Limits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -149,6 +232,15 @@ impl Settings {
         }
         if let Some(n) = parsed("WRITE_BATCH_MAX")? {
             s.write_batch_max = n;
+        }
+        s.limits = Limits::from_env()?;
+        if let Some(proxies) = var("TRUSTED_PROXIES") {
+            s.trusted_proxies = proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse().with_context(|| format!("TRUSTED_PROXIES: {p:?} is not an IP address")))
+                .collect::<anyhow::Result<_>>()?;
         }
         Ok(s)
     }

@@ -3,6 +3,7 @@
 //! an `error` event. Internal details go to the log, never to the client.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use confab_shared::validate::ValidationError;
 use confab_shared::{ApiError, ErrorBody, ErrorCode};
@@ -23,8 +24,8 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
-    #[error("too many requests, slow down")]
-    RateLimited,
+    #[error("too many {what}; try again in {} s", retry_after_secs(*.retry_after))]
+    RateLimited { what: String, retry_after: std::time::Duration },
     #[error("temporarily unavailable, try again")]
     Unavailable,
     #[error(transparent)]
@@ -39,7 +40,7 @@ impl AppError {
             AppError::Forbidden(_) => ErrorCode::Forbidden,
             AppError::NotFound => ErrorCode::NotFound,
             AppError::Conflict(_) => ErrorCode::Conflict,
-            AppError::RateLimited => ErrorCode::RateLimited,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,
         }
@@ -63,9 +64,35 @@ impl From<ValidationError> for AppError {
     }
 }
 
+/// A query that failed because PostgreSQL is unreachable, restarting or shutting down is
+/// `503 unavailable` (clients retry); any other database error is a bug (500).
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
+        if database_unreachable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable;
+        }
         AppError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+/// diesel-async reports a broken connection as `UnableToSendCommand` (no SQLSTATE) or
+/// `ClosedConnection`; a server going down answers SQLSTATE class 57 ("terminating
+/// connection due to administrator command", "the database system is shutting down"),
+/// which diesel files under `Unknown` with only the message to tell.
+fn database_unreachable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        )
+        | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection") || message.starts_with("the database system is")
+        }
+        _ => false,
     }
 }
 
@@ -88,6 +115,25 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody { error: self.to_api_error() })
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            AppError::RateLimited { retry_after, .. } => {
+                response.insert_header((RETRY_AFTER, retry_after_secs(*retry_after)));
+            }
+            AppError::Unavailable => {
+                response.insert_header((RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody { error: self.to_api_error() })
     }
+}
+
+/// What a 503 tells clients to wait before retrying: long enough for a database restart
+/// or failover to make progress, short enough that a user barely notices.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
+/// `Retry-After` takes whole seconds; round up so a client never retries too early.
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ingest;
 pub mod markdown;
 pub mod metrics;
+pub mod ratelimit;
 pub mod realtime;
 pub mod routes;
 pub mod services;

@@ -68,3 +68,18 @@ pub fn bus_reconnected() {
 pub fn kick(why: &'static str) {
     counter!("confab_kicks_total", "why" => why).increment(1);
 }
+
+/// 1 while the Redis circuit breaker skips Redis, 0 while calls go through.
+pub fn redis_circuit(open: bool) {
+    gauge!("confab_redis_circuit_open").set(if open { 1.0 } else { 0.0 });
+}
+
+/// A request or event refused by a rate limit, by limit.
+pub fn rate_limited(limit: &'static str) {
+    counter!("confab_rate_limited_total", "limit" => limit).increment(1);
+}
+
+/// A socket whose TCP connection this node aborted: `too slow`, `timed out`, `stuck`.
+pub fn socket_aborted(why: &'static str) {
+    counter!("confab_sockets_aborted_total", "why" => why).increment(1);
+}

@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::error::AppError;
 use crate::ingest::Ingest;
+use crate::ratelimit::RateLimits;
 use crate::realtime::{Events, Presence, TypingThrottle};
 use crate::routes;
 use crate::state::AppState;
@@ -50,7 +51,9 @@ impl Application {
             settings.writers,
             settings.write_batch_max,
         );
+        let limits = RateLimits::new(&settings.limits, cache.clone());
         let state = web::Data::new(AppState {
+            limits,
             settings,
             db,
             cache,
@@ -79,6 +82,7 @@ impl Application {
                 .configure(routes::configure)
                 .configure(|cfg| serve_spa(cfg, dist_dir.clone()))
         })
+        .on_connect(routes::tcp::on_connect)
         .listen(listener)?
         .run();
         tracing::info!(port, "confab listening");

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::ingest::Ingest;
+use crate::ratelimit::RateLimits;
 use crate::realtime::{Events, Presence, TypingThrottle};
 
 pub struct AppState {
@@ -20,6 +21,7 @@ pub struct AppState {
     pub presence: Presence,
     pub typing: TypingThrottle,
     pub hasher: PasswordHasher,
+    pub limits: RateLimits,
 }
 
 impl AppState {

@@ -155,6 +155,17 @@ impl ChatList {
     }
 
     /// Inserts or replaces `chat`; `to_front` when it has new activity.
+    /// `chat_updated` carries what all members share (one event for everyone); my own
+    /// read position and unread count stay as I know them.
+    fn update_shared(&mut self, chat: Chat) {
+        match self.chats.iter_mut().find(|c| c.id == chat.id) {
+            Some(mine) => {
+                *mine = Chat { last_read_seq: mine.last_read_seq, unread_count: mine.unread_count, ..chat }
+            }
+            None => self.chats.insert(0, chat),
+        }
+    }
+
     fn upsert(&mut self, chat: Chat, to_front: bool) {
         match self.chats.iter().position(|c| c.id == chat.id) {
             Some(i) if !to_front => self.chats[i] = chat,
@@ -367,7 +378,7 @@ impl Store {
                 presence.insert(user_id, Presence { online, last_seen });
             }),
             ServerEvent::ChatCreated { chat } => self.chats.update(|list| list.upsert(chat, true)),
-            ServerEvent::ChatUpdated { chat } => self.chats.update(|list| list.upsert(chat, false)),
+            ServerEvent::ChatUpdated { chat } => self.chats.update(|list| list.update_shared(chat)),
             ServerEvent::MemberAdded { chat_id, user } => self.chats.update(|list| {
                 if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id)
                     && !chat.members.iter().any(|m| m.user.id == user.id)

@@ -159,6 +159,23 @@ pub struct SendMessageRequest {
     pub body: String,
 }
 
+/// `GET /api/limits` (no sign-in needed): the caps a client must respect, as this server
+/// is configured. The UI reads these rather than compiling them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServerLimits {
+    /// Characters in one message body.
+    pub message_body_max: usize,
+    /// Members of one group, its owner included.
+    pub group_members_max: usize,
+    /// Open sockets per user on one server node (0: no cap).
+    pub sockets_per_user_max: usize,
+    /// Bytes of one attachment.
+    pub upload_bytes_max: u64,
+    /// Attachments on one message.
+    pub attachments_per_message_max: usize,
+}
+
 /// `GET /api/health`: `status` is `ok` when Postgres answers, `degraded` when only Redis
 /// is missing, `down` without Postgres. `redis` is `ok`, `down` or `disabled`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,9 @@ pub const REACTIONS_PER_MESSAGE_MAX: usize = 20;
 /// Members named when a group is created (the creator is added on top).
 pub const GROUP_INITIAL_MEMBERS_MAX: usize = 100;
 
+/// Attachments on one message.
+pub const ATTACHMENTS_PER_MESSAGE_MAX: usize = 10;
+
 /// History pages: the default and the largest `limit` accepted.
 pub const PAGE_LIMIT_DEFAULT: u32 = 50;
 pub const PAGE_LIMIT_MAX: u32 = 100;

@@ -22,6 +22,55 @@ fn reject_control_chars(field: &str, value: &str, allow_newlines: bool) -> Resul
     Ok(())
 }
 
+/// Characters that are invisible or reorder text: zero-width characters, directional
+/// marks, embeddings, overrides and isolates, line and paragraph separators, the word
+/// joiner family and the BOM. They let a title read `"admin"` while being something else,
+/// or reverse the text after them (`"\u{202e}"`), so names, titles and bodies refuse them.
+fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// The zero-width joiner glues emoji into one (👩‍👩‍👧, 🏳️‍🌈): allowed right after an
+/// emoji-ish character (a pictograph, a variation selector or a skin tone), nowhere else.
+fn is_emoji_joiner(previous: Option<char>, c: char) -> bool {
+    c == '\u{200D}'
+        && previous
+            .is_some_and(|p| matches!(p, '\u{2600}'..='\u{27BF}' | '\u{FE0F}' | '\u{1F000}'..='\u{1FAFF}'))
+}
+
+fn reject_invisible_chars(field: &str, value: &str) -> Result<(), ValidationError> {
+    let mut previous = None;
+    for c in value.chars() {
+        if is_invisible_or_bidi(c) && !is_emoji_joiner(previous, c) {
+            return Err(invalid(format!(
+                "{field} contains an invisible or text-direction character (U+{:04X})",
+                u32::from(c)
+            )));
+        }
+        previous = Some(c);
+    }
+    Ok(())
+}
+
+/// Free text typed by a person (names, titles, bodies): no control characters except,
+/// where allowed, line breaks and tabs; nothing invisible or direction-changing.
+fn reject_hostile_text(field: &str, value: &str, allow_newlines: bool) -> Result<(), ValidationError> {
+    reject_control_chars(field, value, allow_newlines)?;
+    reject_invisible_chars(field, value)
+}
+
+/// What the user search matches against usernames: up to 32 characters, no control
+/// characters (PostgreSQL text can't hold NUL). Returns it trimmed and lower-cased.
+pub fn search_prefix(input: &str) -> Result<String, ValidationError> {
+    let prefix = input.trim().to_lowercase();
+    if prefix.chars().count() > USERNAME_MAX {
+        return Err(invalid(format!("search for at most {USERNAME_MAX} characters")));
+    }
+    reject_hostile_text("search", &prefix, false)?;
+    Ok(prefix)
+}
+
 /// A login name: 3–32 characters of `a-z`, `0-9` and `_`, case-insensitive (stored lower-case).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
@@ -59,6 +108,9 @@ impl Password {
         if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
             return Err(invalid(format!("password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")));
         }
+        if input.contains('\0') {
+            return Err(invalid("password contains a NUL character"));
+        }
         Ok(Self(input.to_owned()))
     }
 
@@ -84,7 +136,7 @@ impl DisplayName {
         if len == 0 || len > DISPLAY_NAME_MAX {
             return Err(invalid(format!("display name must be 1 to {DISPLAY_NAME_MAX} characters")));
         }
-        reject_control_chars("display name", name, false)?;
+        reject_hostile_text("display name", name, false)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -108,7 +160,7 @@ impl ChatTitle {
         if len == 0 || len > CHAT_TITLE_MAX {
             return Err(invalid(format!("chat title must be 1 to {CHAT_TITLE_MAX} characters")));
         }
-        reject_control_chars("chat title", title, false)?;
+        reject_hostile_text("chat title", title, false)?;
         Ok(Self(title.to_owned()))
     }
 
@@ -134,7 +186,7 @@ impl MessageBody {
         if body.chars().count() > MESSAGE_BODY_MAX {
             return Err(invalid(format!("message must be at most {MESSAGE_BODY_MAX} characters")));
         }
-        reject_control_chars("message", body, true)?;
+        reject_hostile_text("message", body, true)?;
         Ok(Self(body.to_owned()))
     }
 
@@ -147,24 +199,24 @@ impl MessageBody {
     }
 }
 
-/// A reaction: one emoji (up to 16 code points, no spaces or control characters, and not
-/// plain ASCII text).
+/// A reaction: exactly one emoji of Unicode's list (the `emojis` crate's table, which the
+/// UI's picker also uses), skin tones and ZWJ sequences included; stored fully qualified
+/// (`❤` becomes `❤️`), so the same emoji typed two ways counts once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReactionEmoji(String);
 
 impl ReactionEmoji {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let emoji = input.trim();
-        let len = emoji.chars().count();
-        if len == 0 || len > REACTION_EMOJI_MAX {
+        if emoji.chars().count() > REACTION_EMOJI_MAX {
             return Err(invalid(format!(
                 "a reaction is one emoji (at most {REACTION_EMOJI_MAX} characters)"
             )));
         }
-        if emoji.chars().any(|c| c.is_whitespace() || c.is_control()) || emoji.is_ascii() {
-            return Err(invalid("a reaction is one emoji"));
+        match emojis::get(emoji) {
+            Some(found) => Ok(Self(found.as_str().to_owned())),
+            None => Err(invalid("a reaction is one emoji")),
         }
-        Ok(Self(emoji.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -211,6 +263,38 @@ mod tests {
         assert!(ReactionEmoji::parse("").is_err());
         assert!(ReactionEmoji::parse("👍 👍").is_err());
         assert!(ReactionEmoji::parse(&"👍".repeat(REACTION_EMOJI_MAX + 1)).is_err());
+        assert!(ReactionEmoji::parse("👍🏽").is_ok(), "skin tones");
+        assert!(ReactionEmoji::parse("é").is_err(), "a letter is not an emoji");
+        assert!(ReactionEmoji::parse("👍👍").is_err(), "two emoji");
+        assert!(ReactionEmoji::parse("a\0").is_err());
+        assert_eq!(
+            ReactionEmoji::parse("\u{2764}").map(|e| e.as_str().to_owned()),
+            Ok("\u{2764}\u{fe0f}".to_owned()),
+            "stored fully qualified"
+        );
+    }
+
+    #[test]
+    fn invisible_and_direction_characters_are_refused_in_free_text() {
+        for hostile in
+            ["\u{202e}admin", "ev\u{200b}il", "line\u{2028}break", "a\u{2066}b", "\u{feff}x", "a\u{200d}b"]
+        {
+            assert!(ChatTitle::parse(hostile).is_err(), "title {hostile:?}");
+            assert!(DisplayName::parse(hostile).is_err(), "display name {hostile:?}");
+            assert!(MessageBody::parse(hostile).is_err(), "body {hostile:?}");
+        }
+        assert!(
+            MessageBody::parse("family 👩\u{200d}👩\u{200d}👧 and 🏳\u{fe0f}\u{200d}🌈").is_ok(),
+            "ZWJ inside emoji"
+        );
+        assert!(ChatTitle::parse("Équipe café ☕").is_ok());
+    }
+
+    #[test]
+    fn search_prefixes_refuse_nul_and_are_bounded() {
+        assert_eq!(search_prefix(" Al "), Ok("al".to_owned()));
+        assert!(search_prefix("a\0b").is_err());
+        assert!(search_prefix(&"a".repeat(USERNAME_MAX + 1)).is_err());
     }
 
     #[test]

@@ -1,13 +1,23 @@
 //! Redis as a cache in front of PostgreSQL. Every operation is best-effort: with Redis
 //! unset, down or slow, reads miss and writes are skipped, so the app keeps working from
-//! Postgres alone (DESIGN: "with Redis gone a single node keeps working"). The first
-//! failure after a success is logged as a warning, the recovery as info.
+//! Postgres alone (DESIGN: "with Redis gone a single node keeps working").
+//!
+//! Nothing here grants access: sessions and memberships are always read from PostgreSQL.
+//! What is cached are *views* (chat lists, newest pages), and a view must never be served
+//! stale because an invalidation was lost. So an invalidation that fails or is skipped is
+//! remembered ("pending"), and this node reads no cached view until the pending ones have
+//! reached Redis. A [`breaker::Breaker`] keeps a sick Redis from slowing requests down.
 
+mod breaker;
+mod counters;
 pub mod keys;
 mod presence;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+pub use counters::Window;
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_redis::redis::{self, AsyncCommands};
@@ -25,7 +35,9 @@ const VERSION_TTL_SECS: i64 = 24 * 60 * 60;
 #[derive(Clone)]
 pub struct Cache {
     pool: Option<Pool>,
-    healthy: Arc<AtomicBool>,
+    breaker: Arc<breaker::Breaker>,
+    /// Families whose invalidation has not reached Redis yet (see the module docs).
+    pending: Arc<Mutex<HashSet<String>>>,
     stats: Arc<Stats>,
 }
 
@@ -95,7 +107,7 @@ impl Cache {
                 "no Redis configured: sessions and memberships are read from PostgreSQL every time"
             );
         }
-        Self { pool, healthy: Arc::new(AtomicBool::new(true)), stats: Arc::default() }
+        Self { pool, breaker: Arc::default(), pending: Arc::default(), stats: Arc::default() }
     }
 
     pub async fn status(&self) -> CacheStatus {
@@ -134,6 +146,9 @@ impl Cache {
     /// it read from PostgreSQL under that version; if a write bumped it meanwhile, the
     /// possibly stale value lands under a version nobody reads again.
     pub async fn get_versioned<T: DeserializeOwned>(&self, family: &str) -> Versioned<T> {
+        if !self.deliver_pending().await {
+            return Versioned { value: None, version: None };
+        }
         let version_key = keys::version(family);
         let Some(version) = self.run(async |conn| conn.get::<_, Option<i64>>(&version_key).await).await
         else {
@@ -158,27 +173,62 @@ impl Cache {
         }
     }
 
-    /// Bumps the version of each family: their cached values are never read again.
+    /// Bumps the version of each family: their cached values are never read again. When
+    /// Redis can't be reached the families are remembered and bumped with the next call
+    /// that gets through; until then this node reads no cached view.
     pub async fn invalidate(&self, families: &[String]) {
-        if families.is_empty() {
+        if families.is_empty() || self.pool.is_none() {
             return;
         }
-        let _: Option<()> = self
+        let mut all = self.take_pending();
+        all.extend(families.iter().cloned());
+        self.bump(all).await;
+    }
+
+    /// Delivers the invalidations that failed earlier; `true` when none is left, so cached
+    /// views may be read again.
+    async fn deliver_pending(&self) -> bool {
+        let pending = self.take_pending();
+        if pending.is_empty() {
+            return true;
+        }
+        self.bump(pending).await
+    }
+
+    /// One pipeline of INCRs; on failure the families go back to `pending`.
+    async fn bump(&self, families: HashSet<String>) -> bool {
+        let done: Option<()> = self
             .run(async |conn| {
                 let mut pipe = redis::pipe();
-                for family in families {
+                for family in &families {
                     let key = keys::version(family);
                     pipe.incr(&key, 1).ignore().expire(&key, VERSION_TTL_SECS).ignore();
                 }
                 pipe.query_async(conn).await
             })
             .await;
+        if done.is_none() {
+            self.lock_pending().extend(families);
+        }
+        done.is_some()
+    }
+
+    fn take_pending(&self) -> HashSet<String> {
+        std::mem::take(&mut *self.lock_pending())
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A set of strings: a panic elsewhere cannot leave it half-written.
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The current version of each family (0 if never bumped), or `None` without Redis.
     pub async fn versions(&self, families: &[String]) -> Option<Vec<i64>> {
         if families.is_empty() {
             return Some(Vec::new());
+        }
+        if !self.deliver_pending().await {
+            return None;
         }
         let keys: Vec<String> = families.iter().map(|f| keys::version(f)).collect();
         let versions: Vec<Option<i64>> = self.run(async |conn| conn.mget(&keys).await).await?;
@@ -190,16 +240,16 @@ impl Cache {
         (self.stats.hits.load(Ordering::Relaxed), self.stats.misses.load(Ordering::Relaxed))
     }
 
-    pub async fn delete(&self, key: &str) {
-        let _: Option<()> = self.run(async |conn| conn.del(key).await).await;
-    }
-
-    /// Runs one command with a connection from the pool, bounded by [`OP_TIMEOUT`].
+    /// Runs one command with a connection from the pool, bounded by [`OP_TIMEOUT`], unless
+    /// the circuit breaker says Redis is sick (then `None` at once).
     async fn run<T>(
         &self,
         op: impl AsyncFnOnce(&mut deadpool_redis::Connection) -> redis::RedisResult<T>,
     ) -> Option<T> {
         let pool = self.pool.as_ref()?;
+        if !self.breaker.allow() {
+            return None;
+        }
         let attempt = async {
             let mut conn = pool.get().await.map_err(|e| e.to_string())?;
             op(&mut conn).await.map_err(|e| e.to_string())
@@ -208,19 +258,18 @@ impl Cache {
             Ok(result) => result,
             Err(_) => Err("timed out".to_owned()),
         };
-        match result {
-            Ok(value) => {
-                if !self.healthy.swap(true, Ordering::Relaxed) {
-                    tracing::info!("Redis is back; cache enabled again");
-                }
-                Some(value)
+        match self.breaker.finish(result.is_ok()) {
+            breaker::Transition::Opened => {
+                let error = result.as_ref().err().map(String::as_str).unwrap_or_default();
+                tracing::warn!(%error, "Redis unavailable; skipping it and serving from PostgreSQL");
+                crate::metrics::redis_circuit(true);
             }
-            Err(error) => {
-                if self.healthy.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(%error, "Redis unavailable; serving from PostgreSQL");
-                }
-                None
+            breaker::Transition::Closed => {
+                tracing::info!("Redis is back; cache enabled again");
+                crate::metrics::redis_circuit(false);
             }
+            breaker::Transition::None => {}
         }
+        result.ok()
     }
 }

@@ -74,6 +74,20 @@ pub async fn members_with_users(
         .await
 }
 
+/// Ids of a chat's members and whether the chat is closed: the authorization check and the
+/// fan-out list of every chat-scoped call, in one query (no rows: no such chat).
+pub async fn members_and_closed(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+) -> QueryResult<Vec<(Uuid, bool)>> {
+    chat_members::table
+        .inner_join(chats::table)
+        .filter(chat_members::chat_id.eq(chat_id))
+        .select((chat_members::user_id, chats::closed))
+        .load(conn)
+        .await
+}
+
 /// Ids of a chat's members: who receives its events.
 pub async fn member_ids(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<Vec<Uuid>> {
     chat_members::table
@@ -102,13 +116,41 @@ pub async fn by_id(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult<O
     chats::table.find(chat_id).select(ChatRow::as_select()).first(conn).await.optional()
 }
 
-pub async fn add_member(conn: &mut AsyncPgConnection, member: &MemberRow) -> QueryResult<()> {
-    diesel::insert_into(chat_members::table).values(member).execute(conn).await.map(|_| ())
+/// Adds a member unless the chat already has `max` (0: no cap); `false` when full. The
+/// chat row is locked first, so parallel adds take turns and can't overshoot the cap.
+pub async fn add_member(conn: &mut AsyncPgConnection, member: &MemberRow, max: usize) -> QueryResult<bool> {
+    conn.transaction(async |conn| {
+        chats::table.find(member.chat_id).select(chats::id).for_update().first::<Uuid>(conn).await?;
+        let count: i64 = chat_members::table
+            .filter(chat_members::chat_id.eq(member.chat_id))
+            .count()
+            .get_result(conn)
+            .await?;
+        if max > 0 && usize::try_from(count).unwrap_or(usize::MAX) >= max {
+            return Ok(false);
+        }
+        diesel::insert_into(chat_members::table).values(member).execute(conn).await?;
+        Ok(true)
+    })
+    .await
 }
 
-/// Removes a membership; `false` if there was none.
-pub async fn remove_member(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> QueryResult<bool> {
-    diesel::delete(chat_members::table.find((chat_id, user_id))).execute(conn).await.map(|n| n > 0)
+/// Removes a membership; `false` if there was none. Unless `owner_too`, the owner's row is
+/// left alone: an ownership transfer that committed meanwhile makes this a no-op rather
+/// than leaving a group without an owner among its members.
+pub async fn remove_member(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    user_id: Uuid,
+    owner_too: bool,
+) -> QueryResult<bool> {
+    let row = chat_members::table.find((chat_id, user_id));
+    let deleted = if owner_too {
+        diesel::delete(row).execute(conn).await?
+    } else {
+        diesel::delete(row.filter(chat_members::role.ne("owner"))).execute(conn).await?
+    };
+    Ok(deleted > 0)
 }
 
 pub async fn set_title(conn: &mut AsyncPgConnection, chat_id: Uuid, title: &str) -> QueryResult<()> {
@@ -119,26 +161,33 @@ pub async fn set_closed(conn: &mut AsyncPgConnection, chat_id: Uuid, closed: boo
     diesel::update(chats::table.find(chat_id)).set(chats::closed.eq(closed)).execute(conn).await.map(|_| ())
 }
 
-/// Makes `new_owner` the owner and the previous owner a plain member, in one transaction.
+/// Makes `new_owner` the owner and `old_owner` a plain member, in one statement that only
+/// acts while `old_owner` still owns the chat and `new_owner` is still a member (their
+/// row is locked, so a concurrent leave waits or wins). Two transfers racing: the second
+/// finds `old_owner` no longer the owner and changes nothing. `false` when nothing moved.
 pub async fn transfer_ownership(
     conn: &mut AsyncPgConnection,
     chat_id: Uuid,
     old_owner: Uuid,
     new_owner: Uuid,
-) -> QueryResult<()> {
-    conn.transaction(async |conn| {
-        diesel::update(chats::table.find(chat_id)).set(chats::owner_id.eq(new_owner)).execute(conn).await?;
-        diesel::update(chat_members::table.find((chat_id, old_owner)))
-            .set(chat_members::role.eq("member"))
-            .execute(conn)
-            .await?;
-        diesel::update(chat_members::table.find((chat_id, new_owner)))
-            .set(chat_members::role.eq("owner"))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
+) -> QueryResult<bool> {
+    let changed = diesel::sql_query(
+        "WITH heir AS ( \
+             SELECT user_id FROM chat_members WHERE chat_id = $1 AND user_id = $3 FOR UPDATE \
+         ), moved AS ( \
+             UPDATE chats SET owner_id = $3 \
+             WHERE id = $1 AND owner_id = $2 AND EXISTS (SELECT 1 FROM heir) \
+             RETURNING id \
+         ) \
+         UPDATE chat_members SET role = CASE WHEN user_id = $3 THEN 'owner' ELSE 'member' END \
+         WHERE chat_id = $1 AND user_id IN ($2, $3) AND EXISTS (SELECT 1 FROM moved)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(chat_id)
+    .bind::<diesel::sql_types::Uuid, _>(old_owner)
+    .bind::<diesel::sql_types::Uuid, _>(new_owner)
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
 }
 
 /// Moves a member's read position forward to `seq` (never back, never past the chat's

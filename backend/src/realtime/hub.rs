@@ -56,12 +56,26 @@ impl Hub {
         Self::default()
     }
 
-    pub fn register(&self, user: UserId, session: SessionKey, queue_size: usize) -> Registration {
+    /// A new connection of `user`, or `None` when they already have `max_per_user` on this
+    /// node (0: no cap). Checked and taken under one lock, so parallel upgrades can't
+    /// overshoot.
+    pub fn register(
+        &self,
+        user: UserId,
+        session: SessionKey,
+        queue_size: usize,
+        max_per_user: usize,
+    ) -> Option<Registration> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(queue_size.max(1));
         let (kick, kicked) = oneshot::channel();
-        self.lock().entry(user).or_default().push(Entry { id, session, queue, kick });
-        Registration { id, outbound, kicked }
+        let mut by_user = self.lock();
+        let entries = by_user.entry(user).or_default();
+        if max_per_user > 0 && entries.len() >= max_per_user {
+            return None;
+        }
+        entries.push(Entry { id, session, queue, kick });
+        Some(Registration { id, outbound, kicked })
     }
 
     /// Forgets a connection. Returns `true` when it was the user's last one on this node.
@@ -159,9 +173,9 @@ mod tests {
     fn delivers_to_every_connection_of_the_named_users_only() {
         let hub = Hub::new();
         let (alice, bob) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
-        let mut a1 = hub.register(alice, [1; 32], 8);
-        let mut a2 = hub.register(alice, [2; 32], 8);
-        let mut b = hub.register(bob, [3; 32], 8);
+        let mut a1 = hub.register(alice, [1; 32], 8, 0).expect("no cap");
+        let mut a2 = hub.register(alice, [2; 32], 8, 0).expect("no cap");
+        let mut b = hub.register(bob, [3; 32], 8, 0).expect("no cap");
         hub.send_to_users(&[alice], &pong(1));
         assert_eq!(a1.outbound.try_recv().ok(), Some(ByteString::from(pong(1).to_json())));
         assert_eq!(a2.outbound.try_recv().ok(), Some(ByteString::from(pong(1).to_json())));
@@ -172,8 +186,8 @@ mod tests {
     fn a_full_queue_kicks_only_that_connection() {
         let hub = Hub::new();
         let user = UserId(Uuid::new_v4());
-        let mut slow = hub.register(user, [1; 32], 1);
-        let mut fast = hub.register(user, [2; 32], 8);
+        let mut slow = hub.register(user, [1; 32], 1, 0).expect("no cap");
+        let mut fast = hub.register(user, [2; 32], 8, 0).expect("no cap");
         hub.send_to_users(&[user], &pong(1));
         let _ = fast.outbound.try_recv();
         hub.send_to_users(&[user], &pong(2));
@@ -183,11 +197,23 @@ mod tests {
     }
 
     #[test]
+    fn the_cap_refuses_one_more_connection_per_user_and_frees_a_slot_on_close() {
+        let hub = Hub::new();
+        let (alice, bob) = (UserId(Uuid::new_v4()), UserId(Uuid::new_v4()));
+        let first = hub.register(alice, [1; 32], 8, 2).expect("below the cap");
+        let _second = hub.register(alice, [2; 32], 8, 2).expect("at the cap");
+        assert!(hub.register(alice, [3; 32], 8, 2).is_none(), "past the cap");
+        assert!(hub.register(bob, [4; 32], 8, 2).is_some(), "per user");
+        hub.unregister(alice, first.id);
+        assert!(hub.register(alice, [5; 32], 8, 2).is_some(), "a closed one frees its slot");
+    }
+
+    #[test]
     fn closing_a_session_kicks_its_sockets_and_keeps_others() {
         let hub = Hub::new();
         let user = UserId(Uuid::new_v4());
-        let mut ended = hub.register(user, [1; 32], 8);
-        let mut other = hub.register(user, [2; 32], 8);
+        let mut ended = hub.register(user, [1; 32], 8, 0).expect("no cap");
+        let mut other = hub.register(user, [2; 32], 8, 0).expect("no cap");
         hub.close_session(&[1; 32]);
         assert_eq!(ended.kicked.try_recv(), Ok(Kick::SessionEnded));
         assert!(other.kicked.try_recv().is_err());

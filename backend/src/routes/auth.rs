@@ -6,6 +6,7 @@ use confab_shared::api::{LoginRequest, RegisterRequest, SessionInfo};
 
 use crate::auth::{Authenticated, token};
 use crate::error::AppResult;
+use crate::routes::extract::ClientIp;
 use crate::services::{self, auth::NewSession};
 use crate::state::AppState;
 
@@ -14,11 +15,14 @@ use crate::state::AppState;
         (status = 201, description = "Registered and signed in; sets the session cookie", body = SessionInfo),
         (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address (`RATE_REGISTRATIONS_PER_IP`); see `Retry-After`", body = ErrorBody),
     ))]
 pub async fn register(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: web::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
+    state.limits.check_registration(client.0)?;
     let session = services::auth::register(&state, body.into_inner()).await?;
     Ok(with_session_cookie(HttpResponse::Created(), &state, session))
 }
@@ -27,6 +31,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in with a new session; sets the session cookie", body = SessionInfo),
         (status = 401, description = "Unknown user or wrong password (indistinguishable)", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this account (`RATE_LOGIN_FAILURES`); see `Retry-After`", body = ErrorBody),
     ))]
 pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
     let session = services::auth::login(&state, body.into_inner()).await?;

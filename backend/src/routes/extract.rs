@@ -1,5 +1,7 @@
-//! The `Authenticated` extractor: a handler that takes one only runs for a valid session
-//! (promise 6: checked on every REST call and on the socket upgrade).
+//! Extractors: `Authenticated` (a handler that takes one only runs for a valid session;
+//! promise 6: checked on every REST call and on the socket upgrade) and `ClientIp`.
+
+use std::net::IpAddr;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
@@ -24,5 +26,49 @@ impl FromRequest for Authenticated {
             let token = token.ok_or(AppError::Unauthorized)?;
             services::auth::authenticate(&state, &token).await
         })
+    }
+}
+
+/// The client's address, for per-address limits: the TCP peer, unless the peer is one of
+/// `TRUSTED_PROXIES`; then the `X-Forwarded-For` entries are read from the right (the
+/// ones our proxies appended) and the first address that is not a trusted proxy is the
+/// client. Entries further left were written by the client and are never believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    pub fn of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<Self> {
+        let peer = req.peer_addr()?.ip();
+        if !trusted_proxies.contains(&peer) {
+            return Some(Self(peer));
+        }
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .map(|entry| entry.parse::<IpAddr>().ok())
+            .find(|ip| ip.is_none_or(|ip| !trusted_proxies.contains(&ip)));
+        // An unparsable entry where the client should be: fall back to the proxy itself
+        // (a shared bucket is safer than one the client can pick).
+        Some(Self(client.flatten().unwrap_or(peer)))
+    }
+}
+
+impl FromRequest for ClientIp {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.settings.trusted_proxies.as_slice());
+        std::future::ready(
+            ClientIp::of(req, trusted.unwrap_or_default())
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request without a peer address"))),
+        )
     }
 }

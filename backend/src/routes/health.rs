@@ -1,7 +1,9 @@
-//! `/api/health`: is PostgreSQL reachable, is Redis?
+//! `/api/health`: is PostgreSQL reachable, is Redis? And `/api/limits`: the caps clients
+//! must respect.
 
 use actix_web::{HttpResponse, web};
-use confab_shared::api::Health;
+use confab_shared::api::{Health, ServerLimits};
+use confab_shared::limits::{ATTACHMENTS_PER_MESSAGE_MAX, MESSAGE_BODY_MAX};
 use diesel_async::RunQueryDsl;
 
 use crate::cache::CacheStatus;
@@ -31,4 +33,19 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         cache_misses: state.cache.stats().1,
     };
     if postgres_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+#[utoipa::path(get, path = "/api/limits", tag = "health",
+    responses(
+        (status = 200, description = "The caps this server enforces; the UI reads them", body = ServerLimits),
+    ))]
+pub async fn limits(state: web::Data<AppState>) -> web::Json<ServerLimits> {
+    let caps = &state.settings.limits;
+    web::Json(ServerLimits {
+        message_body_max: MESSAGE_BODY_MAX,
+        group_members_max: caps.group_members_max,
+        sockets_per_user_max: caps.sockets_per_user_max,
+        upload_bytes_max: caps.upload_bytes_max,
+        attachments_per_message_max: ATTACHMENTS_PER_MESSAGE_MAX,
+    })
 }

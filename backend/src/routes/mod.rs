@@ -7,6 +7,7 @@ pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod socket;
+pub mod tcp;
 pub mod users;
 pub mod ws;
 
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api")
             .wrap(from_fn(require_allowed_origin))
             .route("/health", web::get().to(health::health))
+            .route("/limits", web::get().to(health::limits))
             .route("/openapi.json", web::get().to(openapi::spec))
             .route("/auth/register", web::post().to(auth::register))
             .route("/auth/login", web::post().to(auth::login))

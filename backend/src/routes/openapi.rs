@@ -24,6 +24,7 @@ use super::{auth, chats, health, messages, users};
         messages::history,
         messages::send,
         health::health,
+        health::limits,
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,8 @@
 //! One WebSocket connection: a single task owns the socket and `select!`s over what the
 //! client sends, what the hub queued for it, the heartbeat, the session's expiry and a
-//! kick from the hub. A failed write ends this connection and nothing else.
+//! kick from the hub. A failed write ends this connection and nothing else; a write that
+//! can't complete (the peer stopped reading) is bounded, and the connection is then
+//! aborted at the TCP level (promise 9 for real sockets, see `routes::tcp`).
 //!
 //! Client events are handled concurrently (up to [`MAX_IN_FLIGHT`] per socket), so a
 //! client may have many sends in flight, each joining the next group commit; replies go
@@ -8,7 +10,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
@@ -18,12 +20,14 @@ use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
 use confab_shared::{ApiError, ClientId, ErrorCode};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tokio::time::{MissedTickBehavior, interval, sleep};
+use tokio::sync::oneshot;
+use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 
 use crate::auth::Authenticated;
 use crate::error::AppError;
 use crate::metrics;
-use crate::realtime::hub::Kick;
+use crate::realtime::hub::{Kick, Registration};
+use crate::routes::tcp::TcpHandle;
 use crate::services;
 use crate::state::AppState;
 
@@ -33,17 +37,37 @@ const MAX_IN_FLIGHT: usize = 64;
 /// Queued events written in one turn of the loop before it looks at anything else.
 const OUTBOUND_BURST: usize = 64;
 
+/// One write may wait this long for room (the peer reading) before the connection counts
+/// as stuck and is let go. No write is ever awaited without a bound.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A closing connection's last words (`session_expired`, the close frame) get this long.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 type Reply<'a> = Pin<Box<dyn Future<Output = Option<ByteString>> + 'a>>;
 
+/// How a connection ends.
+enum End {
+    /// A WebSocket close (with a reason, or none when the peer already left); actix
+    /// flushes what is queued and closes the TCP connection.
+    Close(Option<CloseReason>),
+    /// The peer can't or won't take more: the TCP connection is aborted at once, so no
+    /// task keeps waiting on a peer that stopped reading.
+    Abort(&'static str),
+}
+
 /// Runs until the client leaves, the connection dies, or the hub or the session ends it.
+/// `reg` is this connection's place in the hub (taken at the upgrade, under the per-user
+/// cap); `tcp` its TCP socket, to abort.
 pub async fn run(
     state: actix_web::web::Data<AppState>,
     auth: Authenticated,
+    mut reg: Registration,
+    tcp: Option<TcpHandle>,
     mut session: Session,
     mut stream: AggregatedMessageStream,
 ) {
     let user_id = auth.user_id();
-    let mut reg = state.events.hub().register(user_id, auth.token_hash, state.settings.outbound_queue);
     metrics::sockets_open(1.0);
     tracing::debug!(conn = reg.id, "socket open");
 
@@ -55,49 +79,39 @@ pub async fn run(
 
     let ready = ServerEvent::Ready { user: auth.user.clone(), protocol_version: PROTOCOL_VERSION };
     let mut in_flight: FuturesUnordered<Reply<'_>> = FuturesUnordered::new();
-    let close: Option<CloseReason> = if greet(&state, &auth, &mut session, ready).await.is_err() {
-        None
-    } else {
-        loop {
+    let end = match greet(&state, &auth, &mut session, &mut reg.kicked, ready).await {
+        Err(end) => end,
+        Ok(()) => loop {
             tokio::select! {
                 Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
                     if let Some(reply) = reply
-                        && session.text(reply).await.is_err()
+                        && let Err(end) = write(&mut session, reply, &mut reg.kicked).await
                     {
-                        break None;
+                        break end;
                     }
                 }
-                kick = &mut reg.kicked => {
-                    break match kick {
-                        Ok(Kick::TooSlow) => Some(CloseReason {
-                            code: CloseCode::Policy,
-                            description: Some("too slow: reconnect and catch up".into()),
-                        }),
-                        // Logout, or the hub dropped us: the session is over.
-                        Ok(Kick::SessionEnded) | Err(_) => session_over(&mut session).await,
-                    };
-                }
+                kick = &mut reg.kicked => break kicked(kick, &mut session).await,
                 () = &mut expiry => break session_over(&mut session).await,
                 Some(text) = reg.outbound.recv() => {
                     // Whatever else is queued goes out with it: actix writes the frames
                     // queued before it flushes in one go (fewer syscalls under fan-out).
                     let mut next = Some(text);
                     let mut sent = 0;
-                    let mut failed = false;
+                    let mut failed = None;
                     while let Some(text) = next.take() {
-                        if session.text(text).await.is_err() {
-                            failed = true;
+                        if let Err(end) = write(&mut session, text, &mut reg.kicked).await {
+                            failed = Some(end);
                             break;
                         }
                         sent += 1;
                         next = if sent < OUTBOUND_BURST { reg.outbound.try_recv().ok() } else { None };
                     }
-                    if failed {
-                        break None;
+                    if let Some(end) = failed {
+                        break end;
                     }
                 }
                 message = stream.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
-                    let Some(message) = message else { break None };
+                    let Some(message) = message else { break End::Close(None) };
                     last_heard = Instant::now();
                     let reply = match message {
                         Ok(AggregatedMessage::Text(text)) => {
@@ -108,43 +122,90 @@ pub async fn run(
                             Some(error_event(ApiError::new(ErrorCode::Validation, "binary frames are not supported; send JSON text"), None))
                         }
                         Ok(AggregatedMessage::Ping(bytes)) => {
-                            if session.pong(&bytes).await.is_err() {
-                                break None;
+                            match timeout(WRITE_TIMEOUT, session.pong(&bytes)).await {
+                                Ok(Ok(())) => None,
+                                Ok(Err(_)) => break End::Close(None),
+                                Err(_) => break End::Abort("stuck"),
                             }
-                            None
                         }
                         Ok(AggregatedMessage::Pong(_)) => None,
-                        Ok(AggregatedMessage::Close(reason)) => break reason,
+                        Ok(AggregatedMessage::Close(reason)) => break End::Close(reason),
                         Err(e) => {
                             tracing::debug!(error = %e, "protocol error");
-                            break Some(CloseReason { code: CloseCode::Protocol, description: Some(e.to_string()) });
+                            break End::Close(Some(CloseReason { code: CloseCode::Protocol, description: Some(e.to_string()) }));
                         }
                     };
                     if let Some(reply) = reply
-                        && session.text(reply).await.is_err()
+                        && let Err(end) = write(&mut session, reply, &mut reg.kicked).await
                     {
-                        break None;
+                        break end;
                     }
                 }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > state.settings.client_timeout {
-                        tracing::info!("client timed out");
-                        break Some(CloseReason { code: CloseCode::Away, description: Some("timed out".into()) });
+                        // Silent this long: the peer is gone or not reading; don't wait for it.
+                        break End::Abort("timed out");
                     }
-                    if session.ping(b"").await.is_err() {
-                        break None;
+                    match timeout(WRITE_TIMEOUT, session.ping(b"")).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break End::Close(None),
+                        Err(_) => break End::Abort("stuck"),
                     }
                 }
             }
-        }
+        },
     };
     drop(in_flight);
     state.events.hub().unregister(user_id, reg.id);
     state.events.disconnected(user_id);
     metrics::sockets_open(-1.0);
     services::presence::disconnected(state.clone(), user_id);
-    let _ = session.close(close).await;
+    match end {
+        End::Close(reason) => {
+            if timeout(CLOSE_TIMEOUT, session.close(reason)).await.is_err() {
+                abort(tcp, "stuck while closing");
+            }
+        }
+        End::Abort(why) => abort(tcp, why),
+    }
     tracing::debug!(conn = reg.id, "socket closed");
+}
+
+/// Ends the TCP connection now (see `routes::tcp`).
+fn abort(tcp: Option<TcpHandle>, why: &'static str) {
+    tracing::info!(why, "aborting the connection");
+    metrics::socket_aborted(why);
+    if let Some(tcp) = tcp {
+        tcp.abort();
+    }
+}
+
+/// Writes one text frame, bounded by [`WRITE_TIMEOUT`], and gives way to a kick from the
+/// hub: a socket blocked on a peer that stopped reading is let go at once.
+async fn write(
+    session: &mut Session,
+    text: impl Into<ByteString>,
+    kick: &mut oneshot::Receiver<Kick>,
+) -> Result<(), End> {
+    tokio::select! {
+        biased;
+        kick = kick => Err(kicked(kick, session).await),
+        sent = timeout(WRITE_TIMEOUT, session.text(text)) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Close(None)),
+            Err(_) => Err(End::Abort("stuck")),
+        },
+    }
+}
+
+/// The hub ended this connection: a reader too slow for its queue is aborted (it
+/// reconnects and catches up, promise 9); an ended session is told why first.
+async fn kicked(kick: Result<Kick, oneshot::error::RecvError>, session: &mut Session) -> End {
+    match kick {
+        Ok(Kick::TooSlow) => End::Abort("too slow"),
+        // Logout, or the hub dropped us: the session is over.
+        Ok(Kick::SessionEnded) | Err(_) => session_over(session).await,
+    }
 }
 
 /// The node listens to this user's chats first (promise 4: subscribe first, the client
@@ -154,8 +215,9 @@ async fn greet(
     state: &AppState,
     auth: &Authenticated,
     session: &mut Session,
+    kick: &mut oneshot::Receiver<Kick>,
     ready: ServerEvent,
-) -> Result<(), actix_ws::Closed> {
+) -> Result<(), End> {
     let circle = match services::presence::Circle::load(state, auth.user_id()).await {
         Ok(circle) => Some(circle),
         Err(e) => {
@@ -164,20 +226,26 @@ async fn greet(
         }
     };
     state.events.connected(auth.user_id(), circle.as_ref().map(|c| c.chats()).unwrap_or_default()).await;
-    session.text(ready.to_json()).await?;
+    write(session, ready.to_json(), kick).await?;
     if let Some(circle) = &circle {
         services::presence::connected(state, circle).await;
         for event in services::presence::snapshot(state, circle).await {
-            session.text(event.to_json()).await?;
+            write(session, event.to_json(), kick).await?;
         }
     }
     Ok(())
 }
 
-/// Promise 6: tell the client why, then close.
-async fn session_over(session: &mut Session) -> Option<CloseReason> {
-    let _ = session.text(ServerEvent::SessionExpired {}.to_json()).await;
-    Some(CloseReason { code: CloseCode::Normal, description: Some("session ended".into()) })
+/// Promise 6: tell the client why, then close. A client that can't take the notice in
+/// time is aborted instead.
+async fn session_over(session: &mut Session) -> End {
+    match timeout(CLOSE_TIMEOUT, session.text(ServerEvent::SessionExpired {}.to_json())).await {
+        Ok(_) => End::Close(Some(CloseReason {
+            code: CloseCode::Normal,
+            description: Some("session ended".into()),
+        })),
+        Err(_) => End::Abort("stuck"),
+    }
 }
 
 /// Handles one client event; returns a reply for this connection only, if any. Fan-out

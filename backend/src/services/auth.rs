@@ -51,6 +51,10 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> AppResult<NewSe
 pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession> {
     let refused = || AppError::Unauthorized;
     let username = Username::parse(&req.username).ok();
+    // Counted per account that could exist: a name that can't be one has no account to guess.
+    if let Some(name) = &username {
+        state.limits.check_login(name.as_str()).await?;
+    }
     let user = match &username {
         Some(name) => {
             let mut conn = state.conn().await?;
@@ -61,7 +65,12 @@ pub async fn login(state: &AppState, req: LoginRequest) -> AppResult<NewSession>
     let verified = state.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user {
         Some(user) if verified => start_session(state, &user).await,
-        _ => Err(refused()),
+        _ => {
+            if let Some(name) = &username {
+                state.limits.login_failed(name.as_str()).await;
+            }
+            Err(refused())
+        }
     }
 }
 

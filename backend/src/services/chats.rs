@@ -28,7 +28,7 @@ pub(crate) const VIEW_CACHE_TTL: Duration = Duration::from_secs(600);
 
 /// Users whose username starts with `q` (case-insensitive), not including the caller.
 pub async fn search_users(state: &AppState, me: &Authenticated, q: &str) -> AppResult<Vec<User>> {
-    let prefix = q.trim().to_lowercase();
+    let prefix = confab_shared::validate::search_prefix(q)?;
     let mut conn = state.conn().await?;
     let rows = users::search_prefix(&mut conn, &prefix, USER_SEARCH_LIMIT + 1).await?;
     Ok(rows
@@ -83,6 +83,10 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
                     "a group starts with at most {GROUP_INITIAL_MEMBERS_MAX} other members"
                 )));
             }
+            let max = state.settings.limits.group_members_max;
+            if max > 0 && others.len() + 1 > max {
+                return Err(AppError::Validation(format!("a group has at most {max} members")));
+            }
             require_active_users(&mut conn, &others).await?;
             let chat = ChatRow {
                 id: Uuid::new_v4(),
@@ -112,11 +116,14 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
         }
         Err(e) => return Err(e.into()),
     }
-    let mut views =
-        broadcast_views(state, &mut conn, chat.id, |chat| ServerEvent::ChatCreated { chat }).await?;
-    let everyone: Vec<UserId> = views.keys().copied().collect();
+    // A new chat looks the same to every member (no messages, nothing read yet): one
+    // event, encoded once.
+    let parts = ChatParts::load(&mut conn, chat.id).await?;
+    let mine = parts.view_for(me.user_id()).ok_or(AppError::NotFound)?;
+    let everyone = parts.member_ids();
+    forget_lists(state, &everyone).await;
+    state.events.to_users(&everyone, &ServerEvent::ChatCreated { chat: mine.clone() });
     super::presence::introduce(state, ChatId(chat.id), &everyone, &everyone).await;
-    let mine = views.remove(&me.user_id()).ok_or(AppError::NotFound)?;
     Ok((mine, true))
 }
 
@@ -212,8 +219,7 @@ pub(crate) async fn updated(
     chat_id: ChatId,
     me: UserId,
 ) -> AppResult<Chat> {
-    let mut views = broadcast_views(state, conn, chat_id.0, |chat| ServerEvent::ChatUpdated { chat }).await?;
-    views.remove(&me).ok_or(AppError::NotFound)
+    announce_update(state, conn, chat_id, me).await
 }
 
 /// The group `user_id` owns: 404 for non-members (promise 5), 400 for a direct chat,
@@ -233,15 +239,23 @@ pub(crate) async fn owned_group(
     Ok(chat)
 }
 
+/// A chat as its authorization check sees it: who is in it, and whether it is closed.
+pub struct Membership {
+    /// Every member's id: the fan-out list.
+    pub members: Vec<UserId>,
+    pub closed: bool,
+}
+
 /// Promise 5: the caller must be a member, or the chat "does not exist" for them.
-/// Returns the member ids (the fan-out list). Always read from PostgreSQL (one index
-/// scan): membership grants access, and a cached copy could outlive a removal whose
-/// cache delete failed, so it is never cached (revocation never depends on Redis).
-pub async fn require_member(state: &AppState, chat_id: ChatId, user_id: UserId) -> AppResult<Vec<UserId>> {
+/// Always read from PostgreSQL (one index scan): membership grants access, and a cached
+/// copy could outlive a removal whose cache delete failed, so it is never cached
+/// (revocation never depends on Redis).
+pub async fn require_member(state: &AppState, chat_id: ChatId, user_id: UserId) -> AppResult<Membership> {
     let mut conn = state.conn().await?;
-    let members: Vec<UserId> =
-        chats::member_ids(&mut conn, chat_id.0).await?.into_iter().map(UserId).collect();
-    if members.contains(&user_id) { Ok(members) } else { Err(AppError::NotFound) }
+    let rows = chats::members_and_closed(&mut conn, chat_id.0).await?;
+    let closed = rows.first().is_some_and(|(_, closed)| *closed);
+    let members: Vec<UserId> = rows.into_iter().map(|(id, _)| UserId(id)).collect();
+    if members.contains(&user_id) { Ok(Membership { members, closed }) } else { Err(AppError::NotFound) }
 }
 
 pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow {
@@ -267,36 +281,69 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
     assemble(conn, vec![row]).await?.pop().ok_or(AppError::NotFound)
 }
 
-/// The chat as each of its members sees it (for `chat_created`, `chat_updated`): three
-/// queries whatever the member count.
-pub(crate) async fn member_views(
-    conn: &mut AsyncPgConnection,
-    chat_id: Uuid,
-) -> AppResult<HashMap<UserId, Chat>> {
-    let chat = chats::by_id(conn, chat_id).await?.ok_or(AppError::NotFound)?;
-    let rows = chats::members_with_users(conn, &[chat_id]).await?;
-    let members: Vec<Member> = rows.iter().map(|(m, u)| member_to_api(m, u)).collect();
-    let latest = messages::latest_for_chats(conn, &[chat_id]).await?;
-    let last_message = messages::to_api(conn, &latest).await?.pop();
-    Ok(rows
-        .iter()
-        .map(|(me, _)| (UserId(me.user_id), to_api(&chat, me, members.clone(), last_message.clone())))
-        .collect())
+/// A chat with everything its members share: the row, the members, the last message.
+/// Three queries whatever the member count. Each member's own view adds only their read
+/// position ([`ChatParts::view_for`]).
+pub(crate) struct ChatParts {
+    chat: ChatRow,
+    rows: Vec<(MemberRow, UserRow)>,
+    members: Vec<Member>,
+    last_message: Option<Message>,
 }
 
-/// Sends each member their own view of the chat, wrapped by `event`.
-pub(crate) async fn broadcast_views(
+impl ChatParts {
+    pub(crate) async fn load(conn: &mut AsyncPgConnection, chat_id: Uuid) -> AppResult<Self> {
+        let chat = chats::by_id(conn, chat_id).await?.ok_or(AppError::NotFound)?;
+        let rows = chats::members_with_users(conn, &[chat_id]).await?;
+        let members: Vec<Member> = rows.iter().map(|(m, u)| member_to_api(m, u)).collect();
+        let latest = messages::latest_for_chats(conn, &[chat_id]).await?;
+        let last_message = messages::to_api(conn, &latest).await?.pop();
+        Ok(Self { chat, rows, members, last_message })
+    }
+
+    pub(crate) fn member_ids(&self) -> Vec<UserId> {
+        self.rows.iter().map(|(m, _)| UserId(m.user_id)).collect()
+    }
+
+    /// The chat as `user` sees it, or `None` if they are not a member.
+    pub(crate) fn view_for(&self, user: UserId) -> Option<Chat> {
+        let (me, _) = self.rows.iter().find(|(m, _)| m.user_id == user.0)?;
+        Some(to_api(&self.chat, me, self.members.clone(), self.last_message.clone()))
+    }
+
+    /// The chat as every member sees it, but with no one's read position (0): what
+    /// `chat_updated` carries, encoded once for all members. Clients keep their own
+    /// `last_read_seq` and `unread_count` (docs/protocol.md).
+    fn shared_view(&self) -> Chat {
+        Chat { last_read_seq: 0, unread_count: 0, ..self.view_for_anyone() }
+    }
+
+    fn view_for_anyone(&self) -> Chat {
+        let nobody = MemberRow {
+            chat_id: self.chat.id,
+            user_id: Uuid::nil(),
+            role: "member".into(),
+            last_read_seq: self.chat.last_seq,
+            joined_at: self.chat.created_at,
+        };
+        to_api(&self.chat, &nobody, self.members.clone(), self.last_message.clone())
+    }
+}
+
+/// Tells every member of a chat that it changed (title, closed, owner) with ONE event
+/// for all of them (a per-member view would cost members² to encode), forgetting their
+/// cached lists first. Returns the chat as `me` sees it.
+pub(crate) async fn announce_update(
     state: &AppState,
     conn: &mut AsyncPgConnection,
-    chat_id: Uuid,
-    event: impl Fn(Chat) -> ServerEvent,
-) -> AppResult<HashMap<UserId, Chat>> {
-    let views = member_views(conn, chat_id).await?;
-    forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
-    for (user_id, chat) in &views {
-        state.events.to_users(&[*user_id], &event(chat.clone()));
-    }
-    Ok(views)
+    chat_id: ChatId,
+    me: UserId,
+) -> AppResult<Chat> {
+    let parts = ChatParts::load(conn, chat_id.0).await?;
+    let members = parts.member_ids();
+    forget_lists(state, &members).await;
+    state.events.to_chat(chat_id, &members, &ServerEvent::ChatUpdated { chat: parts.shared_view() });
+    parts.view_for(me).ok_or(AppError::NotFound)
 }
 
 fn member_to_api(member: &MemberRow, user: &UserRow) -> Member {

@@ -8,7 +8,7 @@ use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::chats::{forget_lists, member_row, owned_group, require_active_users, updated};
+use super::chats::{ChatParts, forget_lists, member_row, owned_group, require_active_users, updated};
 use crate::auth::Authenticated;
 use crate::db::chats;
 use crate::error::{AppError, AppResult};
@@ -20,29 +20,33 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
     let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     require_active_users(&mut conn, &[user_id.0]).await?;
-    match chats::add_member(&mut conn, &member_row(chat_id.0, user_id.0, Role::Member)).await {
-        Ok(()) => {}
+    let max = state.settings.limits.group_members_max;
+    match chats::add_member(&mut conn, &member_row(chat_id.0, user_id.0, Role::Member), max).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(AppError::Validation(format!("a group has at most {max} members")));
+        }
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             return Err(AppError::Conflict("already a member".into()));
         }
         Err(e) => return Err(e.into()),
     }
-    let mut views = super::chats::member_views(&mut conn, chat_id.0).await?;
-    forget_lists(state, &views.keys().copied().collect::<Vec<_>>()).await;
-    // The views already hold the new member's user: no second query.
-    let user = views
-        .get(&user_id)
-        .and_then(|chat| chat.members.iter().find(|m| m.user.id == user_id))
+    let parts = ChatParts::load(&mut conn, chat_id.0).await?;
+    let everyone = parts.member_ids();
+    forget_lists(state, &everyone).await;
+    let added = parts.view_for(user_id).ok_or(AppError::NotFound)?;
+    // The view already holds the new member's user: no second query.
+    let user = added
+        .members
+        .iter()
+        .find(|m| m.user.id == user_id)
         .map(|m| m.user.clone())
         .ok_or(AppError::NotFound)?;
-    if let Some(chat) = views.get(&user_id) {
-        state.events.to_users(&[user_id], &ServerEvent::ChatCreated { chat: chat.clone() });
-    }
-    let others: Vec<UserId> = views.keys().copied().filter(|id| *id != user_id).collect();
+    state.events.to_users(&[user_id], &ServerEvent::ChatCreated { chat: added });
+    let others: Vec<UserId> = everyone.iter().copied().filter(|id| *id != user_id).collect();
     state.events.to_chat(chat_id, &others, &ServerEvent::MemberAdded { chat_id, user });
-    let everyone: Vec<UserId> = views.keys().copied().collect();
     super::presence::introduce(state, chat_id, &[user_id], &everyone).await;
-    views.remove(&me.user_id()).ok_or(AppError::NotFound)
+    parts.view_for(me.user_id()).ok_or(AppError::NotFound)
 }
 
 /// Removes `user_id` from a group: the owner removing someone, or anyone leaving (their
@@ -69,7 +73,11 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
     if leaving && chat.owner_id == Some(me.user_id().0) && before.len() > 1 {
         return Err(AppError::Conflict("hand ownership to another member before leaving".into()));
     }
-    chats::remove_member(&mut conn, chat_id.0, user_id.0).await?;
+    // The last member may be the owner; anyone else is removed only while not the owner
+    // (a transfer to them may have committed since the checks above).
+    if !chats::remove_member(&mut conn, chat_id.0, user_id.0, before.len() == 1).await? {
+        return Err(AppError::Conflict("the membership changed meanwhile; reload and try again".into()));
+    }
     forget_lists(state, &before).await;
     state.events.to_chat(chat_id, &before, &ServerEvent::MemberRemoved { chat_id, user_id });
     Ok(())
@@ -87,8 +95,13 @@ pub async fn transfer_ownership(
     if chats::membership(&mut conn, chat_id.0, user_id.0).await?.is_none() {
         return Err(AppError::Validation("ownership can only go to a member".into()));
     }
-    if user_id != me.user_id() {
-        chats::transfer_ownership(&mut conn, chat_id.0, me.user_id().0, user_id.0).await?;
+    if user_id != me.user_id()
+        && !chats::transfer_ownership(&mut conn, chat_id.0, me.user_id().0, user_id.0).await?
+    {
+        // Another transfer (or their leaving) won the race: nothing changed.
+        return Err(AppError::Conflict(
+            "ownership or membership changed meanwhile; reload and try again".into(),
+        ));
     }
     updated(state, &mut conn, chat_id, me.user_id()).await
 }

@@ -28,6 +28,7 @@ pub async fn send(
     body: &str,
 ) -> AppResult<Sent> {
     let body = MessageBody::parse(body)?;
+    state.limits.check_send(me.user_id()).await?;
     let body_html = crate::markdown::render(body.as_str());
     state
         .ingest
@@ -109,7 +110,7 @@ pub async fn edit(
     body: &str,
 ) -> AppResult<Message> {
     let body = MessageBody::parse(body)?;
-    let members = require_member(state, chat_id, me.user_id()).await?;
+    let members = require_member(state, chat_id, me.user_id()).await?.members;
     let mut conn = state.conn().await?;
     let original = live_message(&mut conn, chat_id, message_id).await?;
     if original.sender_id != me.user_id().0 {
@@ -132,7 +133,7 @@ pub async fn delete(
     chat_id: ChatId,
     message_id: MessageId,
 ) -> AppResult<()> {
-    let members = require_member(state, chat_id, me.user_id()).await?;
+    let members = require_member(state, chat_id, me.user_id()).await?.members;
     let mut conn = state.conn().await?;
     let original = live_message(&mut conn, chat_id, message_id).await?;
     if original.sender_id != me.user_id().0 {
@@ -162,7 +163,7 @@ pub async fn react(
     emoji: &str,
 ) -> AppResult<Vec<confab_shared::api::Reaction>> {
     let emoji = ReactionEmoji::parse(emoji)?;
-    let members = require_member(state, chat_id, me.user_id()).await?;
+    let members = require_member(state, chat_id, me.user_id()).await?.members;
     let mut conn = state.conn().await?;
     live_message(&mut conn, chat_id, message_id).await?;
     let outcome = messages::toggle_reaction(

@@ -16,7 +16,7 @@ pub async fn mark_read(state: &AppState, me: &Authenticated, chat_id: ChatId, se
     if seq < 0 {
         return Err(AppError::Validation("seq must not be negative".into()));
     }
-    let members = require_member(state, chat_id, me.user_id()).await?;
+    let members = require_member(state, chat_id, me.user_id()).await?.members;
     let mut conn = state.conn().await?;
     let (chat, member) =
         chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;

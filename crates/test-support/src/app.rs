@@ -43,6 +43,9 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::new(database_url.clone());
     settings.port = 0;
     settings.redis_url = Some(crate::redis::redis_url().await);
+    // Rate limits are off, as in the benchmarks: tests send faster than people do. The
+    // tests of the limits turn them on.
+    settings.limits = settings.limits.clone().without_rate_limits();
     customise(&mut settings);
     start(settings).await
 }

@@ -28,6 +28,7 @@ pub struct PgCluster {
     port: u16,
     data_dir: PathBuf,
     log: PathBuf,
+    durable: bool,
 }
 
 /// `initdb`/`postgres` refuse to run as root: then they run as the `postgres` system user.
@@ -77,6 +78,19 @@ impl PgCluster {
     /// Starts the cluster in `data_dir`, running `initdb` first when it holds none yet.
     /// `durable: false` turns fsync and friends off.
     pub fn start(data_dir: &Path, durable: bool) -> anyhow::Result<Self> {
+        Self::start_on(data_dir, durable, None)
+    }
+
+    /// Stops the cluster and starts it again on the same port, keeping its data (a
+    /// database restart as clients see it).
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop()?;
+        *self = Self::start_on(&self.data_dir.clone(), self.durable, Some(self.port))?;
+        Ok(())
+    }
+
+    /// Like [`PgCluster::start`], on `fixed_port` when given (else a free one).
+    fn start_on(data_dir: &Path, durable: bool, fixed_port: Option<u16>) -> anyhow::Result<Self> {
         // Absolute: the server runs in another working directory (and maybe as another user).
         let data_dir = &std::path::absolute(data_dir).context("resolving the data dir")?;
         let owner = run_as()?;
@@ -117,7 +131,10 @@ impl PgCluster {
         // A free port can be taken between our probe and the server's bind: try a few.
         let mut last_error = None;
         for _ in 0..3 {
-            let port = free_port()?;
+            let port = match fixed_port {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
             let mut cmd = command("postgres", owner, &parent);
             cmd.arg("-D")
@@ -151,7 +168,7 @@ impl PgCluster {
                     .is_ok_and(|s| s.success())
             });
             match ready {
-                Ok(()) => return Ok(Self { child, port, data_dir: data_dir.to_path_buf(), log }),
+                Ok(()) => return Ok(Self { child, port, data_dir: data_dir.to_path_buf(), log, durable }),
                 Err(e) => {
                     let _ = child.kill();
                     let _ = child.wait();

@@ -90,6 +90,17 @@ impl RedisServer {
         Ok(())
     }
 
+    /// SIGSTOP: the server stops answering but keeps every connection open — a sick
+    /// Redis, as opposed to a dead one. [`RedisServer::resume`] wakes it.
+    pub fn pause(&self) -> anyhow::Result<()> {
+        crate::process::signal(self.child.id(), libc::SIGSTOP)
+    }
+
+    /// SIGCONT: a paused server carries on (its queued commands run).
+    pub fn resume(&self) -> anyhow::Result<()> {
+        crate::process::signal(self.child.id(), libc::SIGCONT)
+    }
+
     /// SIGTERM: Redis shuts down cleanly.
     pub fn stop(&mut self) -> anyhow::Result<()> {
         stop(&mut self.child, libc::SIGTERM, Duration::from_secs(10))

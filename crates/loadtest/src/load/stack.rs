@@ -124,6 +124,7 @@ impl Stack {
             .env("RATE_LOGIN_FAILURES", "0")
             .env("RATE_REGISTRATIONS_PER_IP", "0")
             .env("SOCKETS_PER_USER_MAX", "0")
+            .env("RATE_SOCKET_UPGRADES_PER_USER", "0")
             .env("RUST_LOG", &self.options.log_level)
             .env_remove("DIST_DIR")
             .current_dir(&self.dir)

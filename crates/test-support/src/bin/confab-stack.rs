@@ -171,6 +171,8 @@ async fn run(args: Args, servers: &mut Servers) -> anyhow::Result<()> {
     settings.host = "127.0.0.1".into();
     settings.port = args.port;
     settings.redis_url = Some(redis_url);
+    // RATE_*, GROUP_MEMBERS_MAX, ... as for `confab` itself (the browser tests relax some).
+    settings.limits = confab_backend::config::Limits::from_env()?;
     if let Some(dist) = &args.dist {
         if !dist.join("index.html").is_file() {
             tracing::warn!("{} has no index.html: build the frontend first (trunk build)", dist.display());
