@@ -146,6 +146,9 @@ pub async fn run(
                         // Silent this long: the peer is gone or not reading; don't wait for it.
                         break End::Abort("timed out");
                     }
+                    if !services::auth::session_alive(&state, &auth.token_hash).await {
+                        break session_over(&mut session).await;
+                    }
                     match timeout(WRITE_TIMEOUT, session.ping(b"")).await {
                         Ok(Ok(())) => {}
                         Ok(Err(_)) => break End::Close(None),

@@ -109,3 +109,11 @@ async fn start_session(state: &AppState, user: &UserRow) -> AppResult<NewSession
     sessions::insert(&mut conn, &row).await?;
     Ok(NewSession { info: SessionInfo { user: user.to_api(), expires_at: row.expires_at }, token })
 }
+
+/// Whether an open socket's session still exists (re-checked on every heartbeat, so a
+/// logout whose Redis broadcast was lost still ends the socket within one interval). An
+/// unreachable database keeps the socket: a blip must not sign everyone out.
+pub async fn session_alive(state: &AppState, token_hash: &[u8]) -> bool {
+    let Ok(mut conn) = state.conn().await else { return true };
+    !matches!(sessions::find_valid(&mut conn, token_hash, Utc::now()).await, Ok(None))
+}

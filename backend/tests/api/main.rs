@@ -2,6 +2,7 @@
 //! and WebSocket like a browser would (see `confab-test-support`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod auth;
 mod authorization;
 mod bad_input;
@@ -9,6 +10,7 @@ mod cache;
 mod chats;
 mod cluster;
 mod edits;
+mod faults;
 mod health;
 mod members;
 mod messages;
