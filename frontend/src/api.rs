@@ -4,7 +4,7 @@
 use confab_shared::api::{
     ChangesPage, Chat, CreateChatRequest, EditMessageRequest, LoginRequest, MarkReadRequest, Message,
     MessagePage, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
-    SessionInfo, User, UserRef,
+    ServerLimits, SessionInfo, User, UserRef,
 };
 use confab_shared::{ApiError, ChatId, ErrorBody, ErrorCode, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -37,6 +37,10 @@ pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
         Err(error) if error.code == ErrorCode::Unauthorized => Ok(None),
         Err(error) => Err(error),
     }
+}
+
+pub async fn limits() -> Result<ServerLimits, ApiError> {
+    json(get("/api/limits").build()).await
 }
 
 pub async fn search_users(query: &str) -> Result<Vec<User>, ApiError> {

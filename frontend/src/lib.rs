@@ -46,6 +46,13 @@ pub fn App() -> impl IntoView {
     });
 
     spawn_local(async move {
+        match api::limits().await {
+            Ok(limits) => store.limits.set(limits),
+            Err(error) => warn!("could not read the server's limits: {error}"),
+        }
+    });
+
+    spawn_local(async move {
         match api::me().await {
             Ok(Some(info)) => store.sign_in(info.user),
             Ok(None) => store.session.set(Session::SignedOut),

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Chat, Member, Message, Role, User};
+use confab_shared::api::{Chat, Member, Message, Role, ServerLimits, User};
 use confab_shared::limits::PAGE_LIMIT_MAX;
 use confab_shared::ws::{ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorCode, MessageId, UserId};
@@ -222,6 +222,9 @@ pub struct Store {
     pub presence: RwSignal<HashMap<UserId, Presence>>,
     /// The tab is visible (`document.visibilityState`).
     pub visible: RwSignal<bool>,
+    /// The server's caps (`GET /api/limits`), read at start; the compiled-in defaults
+    /// until then.
+    pub limits: RwSignal<ServerLimits>,
 }
 
 impl Store {
@@ -235,6 +238,13 @@ impl Store {
             typing: RwSignal::new(HashMap::new()),
             presence: RwSignal::new(HashMap::new()),
             visible: RwSignal::new(true),
+            limits: RwSignal::new(ServerLimits {
+                message_body_max: confab_shared::limits::MESSAGE_BODY_MAX,
+                group_members_max: 1000,
+                sockets_per_user_max: 20,
+                upload_bytes_max: 25 * 1024 * 1024,
+                attachments_per_message_max: confab_shared::limits::ATTACHMENTS_PER_MESSAGE_MAX,
+            }),
         }
     }
 

@@ -130,6 +130,11 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
         });
     };
 
+    // The server's cap (`GET /api/limits`): past it, adding is not offered.
+    let full = move || {
+        let count = chat.with(|c| c.as_ref().map_or(0, |c| c.members.len()));
+        count >= store.limits.with(|l| l.group_members_max)
+    };
     let members = move || {
         chat.with(|c| {
             c.as_ref()
@@ -214,7 +219,12 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
                     }
                 </For>
             </ul>
-            <Show when=is_owner>
+            <Show when=move || is_owner() && full()>
+                <p class="hint" data-testid="group-full">
+                    {move || format!("This group is full ({} members).", store.limits.with(|l| l.group_members_max))}
+                </p>
+            </Show>
+            <Show when=move || is_owner() && !full()>
                 <label for="add-member-search">"Add someone"</label>
                 <input
                     id="add-member-search"

@@ -2,7 +2,6 @@
 //! rules before it is sent optimistically.
 
 use confab_shared::ChatId;
-use confab_shared::limits::MESSAGE_BODY_MAX;
 use confab_shared::validate::MessageBody;
 use confab_shared::ws::ClientEvent;
 use leptos::html;
@@ -18,7 +17,7 @@ const TYPING_EVERY_MS: f64 = 3_000.0;
 const TYPING_SERVER_THROTTLE_MS: f64 = 2_100.0;
 
 /// Show the character count once a message gets this close to the limit.
-const COUNT_FROM: usize = MESSAGE_BODY_MAX - 500;
+const COUNT_FROM_END: usize = 500;
 
 #[component]
 pub fn Composer(chat_id: ChatId) -> impl IntoView {
@@ -73,7 +72,8 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
     };
     let count = move || {
         let n = text.with(|t| t.chars().count());
-        (n >= COUNT_FROM).then(|| format!("{n} / {MESSAGE_BODY_MAX}"))
+        let max = store.limits.with(|l| l.message_body_max);
+        (n >= max.saturating_sub(COUNT_FROM_END)).then(|| format!("{n} / {max}"))
     };
 
     view! {
