@@ -193,7 +193,7 @@ impl<K: Hash + Eq + Clone> NodeLimiter<K> {
     }
 
     fn check(&self, key: &K, name: &'static str, what: &str) -> AppResult<()> {
-        if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % NODE_SWEEP_EVERY == 0 {
+        if self.checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(NODE_SWEEP_EVERY) {
             self.limiter.retain_recent();
         }
         self.limiter.check_key(key).map_err(|not_until| {
