@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, ClientId, MessageId, UserId};
+use crate::ids::{ChatId, ClientId, MessageId, SessionId, UserId};
 pub use crate::ws::Reaction;
 
 /// A user as others see them.
@@ -37,6 +37,37 @@ pub struct LoginRequest {
 pub struct SessionInfo {
     pub user: User,
     pub expires_at: DateTime<Utc>,
+}
+
+/// One of my sessions (`GET /api/auth/sessions`): a browser or device I signed in on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActiveSession {
+    /// Names the session for `DELETE /api/auth/sessions/{id}`.
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    /// When a request last presented it, to within a few minutes.
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The `User-Agent` it signed in with (shortened; empty when none was sent).
+    pub user_agent: String,
+    /// This is the session of the request that asked.
+    pub current: bool,
+}
+
+/// `POST /api/auth/sessions/revoke-others`: how many sessions ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevokedSessions {
+    pub revoked: u64,
+}
+
+/// `POST /api/auth/password`. `new_password` follows the registration rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// `GET /api/users?q=`: users whose username starts with `q`.

@@ -30,6 +30,13 @@ pub struct MessageId(pub Uuid);
 #[serde(transparent)]
 pub struct ClientId(pub Uuid);
 
+/// A signed-in session, as its owner names it to revoke it. Opaque: it is not the token
+/// and says nothing about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct SessionId(pub Uuid);
+
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -49,6 +56,12 @@ impl fmt::Display for MessageId {
 }
 
 impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }

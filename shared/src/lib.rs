@@ -9,4 +9,4 @@ pub mod validate;
 pub mod ws;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
-pub use ids::{ChatId, ClientId, MessageId, UserId};
+pub use ids::{ChatId, ClientId, MessageId, SessionId, UserId};

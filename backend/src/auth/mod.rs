@@ -8,4 +8,4 @@ pub mod password;
 pub mod session;
 pub mod token;
 
-pub use session::Authenticated;
+pub use session::{Authenticated, Presented};

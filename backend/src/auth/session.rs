@@ -1,6 +1,7 @@
 //! `Authenticated`: the signed-in user of a request or socket and their session. Handlers
 //! get one through its extractor (`routes::extract`), so they only run for a valid session
-//! (promise 6: checked on every REST call and on the socket upgrade).
+//! (promise 6: checked on every REST call and on the socket upgrade). `Presented`: what a
+//! sign-in request brings besides its credentials.
 
 use chrono::{DateTime, Utc};
 use confab_shared::UserId;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::token::TokenHash;
 
-/// The signed-in user of this request and their session. Cached in Redis as is.
+/// The signed-in user of this request and their session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Authenticated {
     pub user: User,
@@ -21,4 +22,15 @@ impl Authenticated {
     pub fn user_id(&self) -> UserId {
         self.user.id
     }
+}
+
+/// What a register or login request presents besides its credentials (extracted in
+/// `routes::extract`).
+#[derive(Debug, Clone, Default)]
+pub struct Presented {
+    /// The session cookie the browser still holds: that session ends when the new one is
+    /// issued, so signing in again never piles up sessions.
+    pub token: Option<String>,
+    /// The `User-Agent` header, kept with the new session so its owner can tell it apart.
+    pub user_agent: Option<String>,
 }

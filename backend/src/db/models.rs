@@ -32,6 +32,10 @@ pub struct SessionRow {
     pub user_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What the owner names the session by; the token hash never leaves the server.
+    pub id: Uuid,
+    pub user_agent: String,
+    pub last_used_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

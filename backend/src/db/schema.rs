@@ -58,6 +58,9 @@ diesel::table! {
         user_id -> Uuid,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        id -> Uuid,
+        user_agent -> Text,
+        last_used_at -> Timestamptz,
     }
 }
 

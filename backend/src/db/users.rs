@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::result::QueryResult;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::models::UserRow;
@@ -19,6 +19,28 @@ pub async fn by_username(conn: &mut AsyncPgConnection, username: &str) -> QueryR
         .first(conn)
         .await
         .optional()
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
+}
+
+/// Stores a new password hash and deletes every session of the user but `keep`, in one
+/// transaction; returns the deleted sessions' token hashes.
+pub async fn set_password(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    password_hash: &str,
+    keep: &[u8],
+) -> QueryResult<Vec<Vec<u8>>> {
+    conn.transaction(async |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)
+            .await?;
+        super::sessions::delete_others(conn, id, keep).await
+    })
+    .await
 }
 
 pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<UserRow>> {

@@ -1,18 +1,20 @@
-//! `/api/auth/*`: register, login, logout, me.
+//! `/api/auth/*`: register, login, logout, me; my sessions; password change.
 
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
-use confab_shared::ErrorBody;
-use confab_shared::api::{LoginRequest, RegisterRequest, SessionInfo};
+use confab_shared::api::{
+    ActiveSession, ChangePasswordRequest, LoginRequest, RegisterRequest, RevokedSessions, SessionInfo,
+};
+use confab_shared::{ErrorBody, SessionId};
 
-use crate::auth::{Authenticated, token};
+use crate::auth::{Authenticated, Presented, token};
 use crate::error::AppResult;
 use crate::routes::extract::ClientIp;
-use crate::services::{self, auth::NewSession};
+use crate::services::{self, auth::NewSession, auth::Revoked};
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered and signed in; sets the session cookie", body = SessionInfo),
+        (status = 201, description = "Registered and signed in; sets the session cookie. A session cookie the request carried is revoked", body = SessionInfo),
         (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
         (status = 429, description = "Too many registrations from this address (`RATE_REGISTRATIONS_PER_IP`); see `Retry-After`", body = ErrorBody),
@@ -20,21 +22,26 @@ use crate::state::AppState;
 pub async fn register(
     state: web::Data<AppState>,
     client: ClientIp,
+    presented: Presented,
     body: web::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     state.limits.check_registration(client.0)?;
-    let session = services::auth::register(&state, body.into_inner()).await?;
+    let session = services::auth::register(&state, body.into_inner(), presented).await?;
     Ok(with_session_cookie(HttpResponse::Created(), &state, session))
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in with a new session; sets the session cookie", body = SessionInfo),
+        (status = 200, description = "Signed in with a new session; sets the session cookie. A session cookie the request carried is revoked", body = SessionInfo),
         (status = 401, description = "Unknown user or wrong password (indistinguishable)", body = ErrorBody),
         (status = 429, description = "Too many failed sign-ins for this account (`RATE_LOGIN_FAILURES`); see `Retry-After`", body = ErrorBody),
     ))]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
-    let session = services::auth::login(&state, body.into_inner()).await?;
+pub async fn login(
+    state: web::Data<AppState>,
+    presented: Presented,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let session = services::auth::login(&state, body.into_inner(), presented).await?;
     Ok(with_session_cookie(HttpResponse::Ok(), &state, session))
 }
 
@@ -45,7 +52,7 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) ->
     ))]
 pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResult<HttpResponse> {
     services::auth::logout(&state, &auth).await?;
-    Ok(HttpResponse::NoContent().cookie(token::removal_cookie(state.settings.cookie_secure)).finish())
+    Ok(signed_out(&state))
 }
 
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
@@ -55,6 +62,70 @@ pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResul
     ))]
 pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
     web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at })
+}
+
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth",
+    responses(
+        (status = 200, description = "My unexpired sessions, most recently used first; the asking one has `current: true`", body = [ActiveSession]),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn sessions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> AppResult<web::Json<Vec<ActiveSession>>> {
+    Ok(web::Json(services::auth::list_sessions(&state, &auth).await?))
+}
+
+#[utoipa::path(delete, path = "/api/auth/sessions/{session_id}", tag = "auth",
+    params(("session_id" = SessionId, Path, description = "Session id, from `GET /api/auth/sessions`")),
+    responses(
+        (status = 204, description = "Session ended, its sockets closed; when it was the asking session, the cookie is cleared too"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such session of mine", body = ErrorBody),
+    ))]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<SessionId>,
+) -> AppResult<HttpResponse> {
+    Ok(match services::auth::revoke_session(&state, &auth, path.into_inner()).await? {
+        Revoked::Current => signed_out(&state),
+        Revoked::Other => HttpResponse::NoContent().finish(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/auth/sessions/revoke-others", tag = "auth",
+    responses(
+        (status = 200, description = "Every other session of mine ended, their sockets closed; this one stays", body = RevokedSessions),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub async fn revoke_other_sessions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> AppResult<web::Json<RevokedSessions>> {
+    let revoked = services::auth::revoke_other_sessions(&state, &auth).await?;
+    Ok(web::Json(RevokedSessions { revoked }))
+}
+
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; every other session ended, their sockets closed; this one stays"),
+        (status = 400, description = "The new password breaks the registration rules", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The current password is wrong; nothing changed", body = ErrorBody),
+    ))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
+    services::auth::change_password(&state, &auth, body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// 204 with a cookie that tells the browser to forget its ended session.
+fn signed_out(state: &AppState) -> HttpResponse {
+    HttpResponse::NoContent().cookie(token::removal_cookie(state.settings.cookie_secure)).finish()
 }
 
 fn with_session_cookie(

@@ -1,12 +1,15 @@
 //! Extractors: `Authenticated` (a handler that takes one only runs for a valid session;
-//! promise 6: checked on every REST call and on the socket upgrade) and `ClientIp`.
+//! promise 6: checked on every REST call and on the socket upgrade), `ClientIp`, and
+//! `Presented` (the cookie and user agent a sign-in request comes with).
 
+use std::future::{Ready, ready};
 use std::net::IpAddr;
 
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::{Authenticated, token};
+use crate::auth::{Authenticated, Presented, token};
 use crate::error::AppError;
 use crate::services;
 use crate::state::AppState;
@@ -17,10 +20,7 @@ impl FromRequest for Authenticated {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = state
-            .as_ref()
-            .and_then(|s| req.cookie(token::cookie_name(s.settings.cookie_secure)))
-            .map(|c| c.value().to_owned());
+        let token = session_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token = token.ok_or(AppError::Unauthorized)?;
@@ -62,13 +62,32 @@ impl ClientIp {
 
 impl FromRequest for ClientIp {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+    type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let trusted = req.app_data::<web::Data<AppState>>().map(|s| s.settings.trusted_proxies.as_slice());
-        std::future::ready(
+        ready(
             ClientIp::of(req, trusted.unwrap_or_default())
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request without a peer address"))),
         )
     }
+}
+
+impl FromRequest for Presented {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        ready(Ok(Presented { token: session_token(req), user_agent }))
+    }
+}
+
+/// The value of the session cookie, if the request carries one.
+fn session_token(req: &HttpRequest) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    req.cookie(token::cookie_name(state.settings.cookie_secure)).map(|c| c.value().to_owned())
 }
