@@ -5,7 +5,7 @@
 use confab_shared::api::HistoryQuery;
 use confab_shared::ws::{ClientEvent, ServerEvent};
 use confab_shared::{ClientId, ErrorCode};
-use confab_test_support::{TestUser, assert_error, spawn_app};
+use confab_test_support::{PASSWORD, TestUser, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -191,6 +191,14 @@ async fn anonymous_callers_get_unauthorized_everywhere_but_the_front_door() {
     let mut routes = vec![
         (Method::GET, "/api/auth/me".to_owned(), None),
         (Method::POST, "/api/auth/logout".to_owned(), None),
+        (Method::GET, "/api/auth/sessions".to_owned(), None),
+        (Method::POST, "/api/auth/sessions/revoke-others".to_owned(), None),
+        (Method::DELETE, format!("/api/auth/sessions/{}", Uuid::new_v4()), None),
+        (
+            Method::POST,
+            "/api/auth/password".to_owned(),
+            Some(json!({ "current_password": PASSWORD, "new_password": "another passphrase" })),
+        ),
         (Method::GET, "/api/users?q=ali".to_owned(), None),
         (Method::GET, "/api/chats".to_owned(), None),
         (Method::POST, "/api/chats".to_owned(), Some(json!({ "kind": "direct", "user_id": bob.id() }))),

@@ -16,5 +16,6 @@ mod members;
 mod messages;
 mod presence;
 mod receipts;
+mod sessions;
 mod sockets;
 mod typing;

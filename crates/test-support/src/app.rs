@@ -3,10 +3,10 @@
 
 use confab_backend::{Application, Settings};
 use confab_shared::api::{
-    Chat, CreateChatRequest, Health, HistoryQuery, Message, MessagePage, SendMessageRequest, SessionInfo,
-    User,
+    ActiveSession, Chat, CreateChatRequest, Health, HistoryQuery, Message, MessagePage, SendMessageRequest,
+    SessionInfo, User,
 };
-use confab_shared::{ChatId, ClientId, ErrorBody, ErrorCode};
+use confab_shared::{ChatId, ClientId, ErrorBody, ErrorCode, SessionId};
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -243,13 +243,32 @@ impl TestApp {
     }
 
     pub async fn try_login(&self, username: &str, password: &str) -> Result<TestUser, (StatusCode, Value)> {
-        let client = new_client(true);
-        let response = client
+        self.sign_in(new_client(true), username, password, None).await
+    }
+
+    /// Logs in with a new cookie jar, sending this `User-Agent`; fails the test unless 200.
+    pub async fn login_with_user_agent(&self, username: &str, password: &str, user_agent: &str) -> TestUser {
+        match self.sign_in(new_client(true), username, password, Some(user_agent)).await {
+            Ok(user) => user,
+            Err((status, body)) => panic!("login as {username}: expected 200, got {status} with {body:#}"),
+        }
+    }
+
+    /// `POST /api/auth/login` through `client`, whose jar may already hold a session cookie.
+    async fn sign_in(
+        &self,
+        client: reqwest::Client,
+        username: &str,
+        password: &str,
+        user_agent: Option<&str>,
+    ) -> Result<TestUser, (StatusCode, Value)> {
+        let mut request = client
             .post(self.url("/api/auth/login"))
-            .json(&json!({ "username": username, "password": password }))
-            .send()
-            .await
-            .expect("sending the login");
+            .json(&json!({ "username": username, "password": password }));
+        if let Some(user_agent) = user_agent {
+            request = request.header(header::USER_AGENT, user_agent);
+        }
+        let response = request.send().await.expect("sending the login");
         let cookie = session_cookie(&response);
         let (status, body) = read(response).await;
         if status != StatusCode::OK {
@@ -349,6 +368,43 @@ impl TestUser {
     /// A second session of the same user (another browser).
     pub async fn login_again(&self, app: &TestApp) -> TestUser {
         app.login(&self.username, &self.password).await
+    }
+
+    /// Logs in again from this user's own cookie jar, which presents the current session
+    /// cookie: the new session replaces it (the jar now holds the new cookie).
+    pub async fn login_in_same_browser(&self, app: &TestApp) -> TestUser {
+        match app.sign_in(self.client.clone(), &self.username, &self.password, None).await {
+            Ok(user) => user,
+            Err((status, body)) => {
+                panic!("login again as {}: expected 200, got {status} with {body:#}", self.username)
+            }
+        }
+    }
+
+    /// `GET /api/auth/sessions`, expecting 200.
+    pub async fn sessions(&self) -> Vec<ActiveSession> {
+        expect_ok("list sessions", &[StatusCode::OK], self.get("/api/auth/sessions").await)
+    }
+
+    /// This request's own entry in `GET /api/auth/sessions`.
+    pub async fn current_session(&self) -> ActiveSession {
+        let sessions = self.sessions().await;
+        let mut current = sessions.iter().filter(|s| s.current);
+        match (current.next(), current.next()) {
+            (Some(session), None) => session.clone(),
+            _ => panic!("exactly one session should be current: {sessions:#?}"),
+        }
+    }
+
+    /// `DELETE /api/auth/sessions/{id}`: status and body.
+    pub async fn revoke_session(&self, id: SessionId) -> (StatusCode, Value) {
+        self.request(Method::DELETE, &format!("/api/auth/sessions/{id}"), None).await
+    }
+
+    /// `POST /api/auth/password`: status and body.
+    pub async fn change_password(&self, current_password: &str, new_password: &str) -> (StatusCode, Value) {
+        let body = json!({ "current_password": current_password, "new_password": new_password });
+        self.post("/api/auth/password", body).await
     }
 
     /// `GET /api/users?q=`
