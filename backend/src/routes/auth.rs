@@ -113,6 +113,7 @@ pub async fn revoke_other_sessions(
         (status = 400, description = "The new password breaks the registration rules", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "The current password is wrong; nothing changed", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account, here or at login (`RATE_LOGIN_FAILURES`); see `Retry-After`", body = ErrorBody),
     ))]
 pub async fn change_password(
     state: web::Data<AppState>,

@@ -145,18 +145,22 @@ pub async fn revoke_other_sessions(state: &AppState, auth: &Authenticated) -> Ap
 /// A new password, given the current one. Every other session ends (whoever learnt the
 /// old password is signed out); the asking one stays. A wrong current password is
 /// `forbidden`, not `unauthorized`: the session is fine, and clients take a 401 as
-/// "signed out".
+/// "signed out". It is a guess at the account's password all the same, so it counts
+/// against the same per-account limit as a failed login.
 pub async fn change_password(
     state: &AppState,
     auth: &Authenticated,
     req: ChangePasswordRequest,
 ) -> AppResult<()> {
     let new_password = Password::parse(&req.new_password)?;
+    let username = auth.user.username.as_str();
+    state.limits.check_login(username).await?;
     let user = {
         let mut conn = state.conn().await?;
         users::by_id(&mut conn, auth.user_id().0).await?.ok_or(AppError::Unauthorized)?
     };
     if !state.hasher.verify(&req.current_password, Some(user.password_hash)).await? {
+        state.limits.login_failed(username).await;
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
     let password_hash = state.hasher.hash(&new_password).await?;

@@ -8,7 +8,7 @@ use chrono::Utc;
 use confab_shared::api::ActiveSession;
 use confab_shared::ws::ServerEvent;
 use confab_shared::{ErrorCode, SessionId};
-use confab_test_support::{PASSWORD, WsClient, assert_error, expect_ok, spawn_app};
+use confab_test_support::{PASSWORD, WsClient, assert_error, expect_ok, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -206,6 +206,35 @@ async fn a_wrong_current_password_is_refused_and_changes_nothing() {
     assert_eq!(alice.sessions().await.len(), 2);
     assert!(app.try_login(&alice.username, NEW_PASSWORD).await.is_err(), "the new password must not work");
     app.login(&alice.username, PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_current_passwords_count_as_failed_logins() {
+    let app = spawn_app_with(|s| s.limits.login_failures = 2).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+
+    for attempt in 1..=2 {
+        let wrong = alice.change_password("not my password", NEW_PASSWORD).await;
+        assert_error(
+            &format!("wrong password #{attempt}"),
+            &wrong,
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+        );
+    }
+    let guessing = alice.change_password(PASSWORD, NEW_PASSWORD).await;
+
+    assert_error(
+        "past the limit, even right",
+        &guessing,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    );
+    let login = app.try_login(&alice.username, PASSWORD).await.expect_err("the account is throttled");
+    assert_error("login for the same account", &login, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
+    assert_eq!(alice.me().await.user, alice.user, "being throttled does not sign me out");
+    assert_eq!(app.login(&bob.username, PASSWORD).await.user, bob.user, "other accounts are unaffected");
 }
 
 #[tokio::test(flavor = "multi_thread")]
