@@ -263,6 +263,21 @@ impl Store {
         self.session.set(Session::SignedOut);
     }
 
+    /// The server ended this socket's session. Another tab of this browser may have
+    /// signed in again meanwhile (a new sign-in ends the session the browser presented):
+    /// then the cookie already holds a live session and this tab carries on with it;
+    /// the socket reconnects with the new cookie and catches up.
+    fn session_ended(&self) {
+        let store = *self;
+        spawn_local(async move {
+            match api::me().await {
+                Ok(Some(info)) if store.me().is_some_and(|me| me.id == info.user.id) => {}
+                Ok(Some(info)) => store.sign_in(info.user),
+                Ok(None) | Err(_) => store.sign_out(),
+            }
+        });
+    }
+
     pub fn sign_in(&self, user: User) {
         self.chats.set(ChatList::default());
         self.messages.set(HashMap::new());
@@ -436,7 +451,7 @@ impl Store {
                     });
                 }
                 FollowUp::Notify { title, body } => crate::notify::show(&title, &body),
-                FollowUp::SignOut => self.sign_out(),
+                FollowUp::SignOut => self.session_ended(),
                 FollowUp::Resync => self.resync(),
             }
         }
