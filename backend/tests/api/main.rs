@@ -12,6 +12,7 @@ mod cluster;
 mod edits;
 mod faults;
 mod health;
+mod logs;
 mod members;
 mod messages;
 mod presence;

@@ -2,7 +2,7 @@
 //! for `just dev` and the Playwright tests. Ctrl-C or SIGTERM stops the backend, then shuts
 //! PostgreSQL (fast shutdown) and Redis down cleanly.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -63,6 +63,7 @@ fn main() -> ExitCode {
     // Logs go to stderr: stdout carries only the ready line that scripts wait for.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
