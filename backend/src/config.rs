@@ -25,8 +25,12 @@ pub struct Settings {
     /// Mark the cookie `Secure` with the `__Host-` prefix (`COOKIE_SECURE`, default false;
     /// set it when serving over https).
     pub cookie_secure: bool,
-    /// Origins allowed to open sockets and make state-changing calls (`ALLOWED_ORIGINS`,
-    /// comma-separated). The server's own origin (matching the `Host` header) is always allowed.
+    /// Where browsers reach the server (`PUBLIC_URL`); its origin may open sockets and make
+    /// state-changing calls. `None`: `http://` and the bound address (`http://127.0.0.1:8080`
+    /// by default, the real port when binding port 0), see `auth::origin::local_url`.
+    pub public_url: Option<String>,
+    /// Further origins allowed to open sockets and make state-changing calls
+    /// (`ALLOWED_ORIGINS`, comma-separated).
     pub allowed_origins: Vec<String>,
     /// The built single-page app to serve (`DIST_DIR`, default `dist` when it exists).
     pub dist_dir: Option<PathBuf>,
@@ -152,6 +156,7 @@ impl Settings {
             redis_url: None,
             session_ttl: Duration::from_secs(7 * 60 * 60),
             cookie_secure: false,
+            public_url: None,
             allowed_origins: Vec::new(),
             dist_dir: None,
             heartbeat_interval: Duration::from_secs(15),
@@ -188,12 +193,10 @@ impl Settings {
         if let Some(secure) = parsed("COOKIE_SECURE")? {
             s.cookie_secure = secure;
         }
+        s.public_url = var("PUBLIC_URL");
         if let Some(origins) = var("ALLOWED_ORIGINS") {
-            s.allowed_origins = origins
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect();
+            s.allowed_origins =
+                origins.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
         }
         s.dist_dir = match var("DIST_DIR") {
             Some(dir) => Some(PathBuf::from(dir)),

@@ -12,6 +12,7 @@ use anyhow::Context;
 use confab_shared::limits::MAX_JSON_BODY_BYTES;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::origin::{self, AllowedOrigins};
 use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
 use crate::config::Settings;
@@ -37,7 +38,10 @@ impl Application {
         let cache = Cache::new(settings.redis_url.as_deref());
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        let public_url = settings.public_url.clone().unwrap_or_else(|| origin::local_url(bound));
+        let origins = AllowedOrigins::new(&public_url, &settings.allowed_origins)?;
         let dist_dir = settings.dist_dir.clone();
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
         if let Some(addr) = settings.metrics_addr {
@@ -55,6 +59,7 @@ impl Application {
         let state = web::Data::new(AppState {
             limits,
             settings,
+            origins,
             db,
             cache,
             events,
@@ -85,7 +90,7 @@ impl Application {
         .on_connect(routes::tcp::on_connect)
         .listen(listener)?
         .run();
-        tracing::info!(port, "confab listening");
+        tracing::info!(port, public_url, "confab listening");
         Ok(Self { port, server })
     }
 

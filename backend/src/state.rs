@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::origin::AllowedOrigins;
 use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
 use crate::config::Settings;
@@ -12,6 +13,8 @@ use crate::realtime::{Events, Presence, TypingThrottle};
 
 pub struct AppState {
     pub settings: Settings,
+    /// Origins allowed to open sockets and change state (`PUBLIC_URL`, `ALLOWED_ORIGINS`).
+    pub origins: AllowedOrigins,
     pub db: DbPool,
     pub cache: Cache,
     /// The one door for live events: this node's sockets and, through Redis, the others.

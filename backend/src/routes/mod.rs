@@ -17,7 +17,6 @@ use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
 use actix_web::web;
 
-use crate::auth::origin;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -64,17 +63,15 @@ async fn not_found() -> AppResult<actix_web::HttpResponse> {
     Err(AppError::NotFound)
 }
 
-/// Middleware for `/api`: state-changing methods must pass [`check`].
+/// Middleware for `/api`: state-changing methods must come from an allowed origin
+/// (`auth::origin`).
 pub async fn require_allowed_origin(
+    state: web::Data<AppState>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        let allowed = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.allowed_origins.clone())
-            .unwrap_or_default();
-        origin::check(req.request(), &allowed)?;
+        state.origins.check(req.request())?;
     }
     next.call(req).await
 }

@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::socket;
 use super::tcp::TcpHandle;
-use crate::auth::{Authenticated, origin};
+use crate::auth::Authenticated;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -20,7 +20,7 @@ pub async fn upgrade(
     state: web::Data<AppState>,
     auth: Authenticated,
 ) -> AppResult<HttpResponse> {
-    origin::check(&req, &state.settings.allowed_origins)?;
+    state.origins.check(&req)?;
     state.limits.check_socket_upgrade(auth.user_id())?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::Validation(format!("not a WebSocket upgrade: {e}")))?;

@@ -17,6 +17,7 @@ mod members;
 mod messages;
 mod presence;
 mod receipts;
+mod security;
 mod sessions;
 mod sockets;
 mod typing;
