@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod realtime;
 pub mod routes;
+pub mod security_headers;
 pub mod services;
 pub mod startup;
 pub mod state;

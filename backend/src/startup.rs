@@ -1,12 +1,13 @@
 //! Wiring: shared state, the HTTP server, routes, and the static SPA.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
 use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use confab_shared::limits::MAX_JSON_BODY_BYTES;
@@ -22,6 +23,7 @@ use crate::ingest::Ingest;
 use crate::ratelimit::RateLimits;
 use crate::realtime::{Events, Presence, TypingThrottle};
 use crate::routes;
+use crate::security_headers::{self, SecurityHeaders};
 use crate::state::AppState;
 
 pub struct Application {
@@ -43,6 +45,8 @@ impl Application {
         let public_url = settings.public_url.clone().unwrap_or_else(|| origin::local_url(bound));
         let origins = AllowedOrigins::new(&public_url, &settings.allowed_origins)?;
         let dist_dir = settings.dist_dir.clone();
+        let headers =
+            web::Data::new(SecurityHeaders::new(&origins, read_index(dist_dir.as_deref()).as_deref())?);
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
         if let Some(addr) = settings.metrics_addr {
             crate::metrics::install(addr);
@@ -77,6 +81,8 @@ impl Application {
                 // gzip for the SPA bundle and JSON (actix leaves 101 upgrades alone).
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
+                .wrap(from_fn(security_headers::add))
+                .app_data(headers.clone())
                 .app_data(state.clone())
                 .app_data(json_config())
                 .app_data(
@@ -120,6 +126,14 @@ fn json_config() -> web::JsonConfig {
         };
         error.into()
     })
+}
+
+/// The frontend's `index.html`, whose inline scripts the Content-Security-Policy allows.
+fn read_index(dist_dir: Option<&Path>) -> Option<String> {
+    let index = dist_dir?.join("index.html");
+    std::fs::read_to_string(&index)
+        .inspect_err(|e| tracing::warn!(path = %index.display(), error = %e, "no index.html to serve"))
+        .ok()
 }
 
 /// Serves the built frontend; any other path gets `index.html` so deep links work.

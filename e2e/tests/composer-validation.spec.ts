@@ -1,5 +1,5 @@
 // The composer checks a message with the server's rules before sending anything.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Routes are real URLs: reloading an open chat shows it again, history included, and
 // logging out returns to the sign-in form.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

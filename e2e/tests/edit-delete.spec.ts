@@ -1,5 +1,5 @@
 // Edits and deletions reach the other person live: "(edited)" and a tombstone in place.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

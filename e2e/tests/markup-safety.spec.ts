@@ -1,6 +1,6 @@
 // Markup from people is text: a display name, a chat title and a message carrying HTML
 // render literally and never run; Markdown in a message renders (server-sanitised).
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

@@ -1,7 +1,7 @@
 // Member administration: the owner adds someone (the chat appears for them live),
 // renames the group (others see it), closes it (read-only for members) and removes a
 // member (the chat disappears from their list).
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Promise 4 with edits: while one person is offline the other sends, edits and deletes;
 // back online, the app shows exactly the current state without a reload.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

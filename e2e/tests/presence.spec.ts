@@ -1,6 +1,6 @@
 // Presence: a dot shows whether the other person is online; they go offline (after the
 // server's grace window) once their last tab is gone.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Reactions: a chip with emoji and count appears for both people; mine is highlighted and
 // clicking a chip toggles my reaction.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Read receipts and unread counts: a message shows as unread for the receiver (badge and
 // tab title) until they open the chat; then the sender sees "Seen by …".
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp, people } from '../pages/chat-app';
 

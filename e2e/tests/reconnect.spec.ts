@@ -1,7 +1,7 @@
 // Promise 4 and the optimistic send, seen from the browser: a send while offline fails
 // with a Retry button; after the network returns the app reconnects, fetches what it
 // missed, and the retry (same client_id) is delivered exactly once.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Two people, two browsers: a direct chat started in the dialog, messages both ways,
 // delivered live without reloads, and the sender's copy confirmed by the server.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

@@ -1,6 +1,6 @@
 // Typing indicators: the other person sees "… is typing…" while I type, and it goes away
 // when my message arrives.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
 

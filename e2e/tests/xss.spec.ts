@@ -1,5 +1,5 @@
 // User text is rendered as text: markup in a message shows literally and never runs.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 

@@ -1,9 +1,138 @@
-//! Same-origin decided from `PUBLIC_URL` / `ALLOWED_ORIGINS`, never from `Host`.
+//! Security headers on every kind of response, the app's Content-Security-Policy, and
+//! same-origin decided from `PUBLIC_URL` / `ALLOWED_ORIGINS`, never from `Host`.
 
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use confab_shared::ErrorCode;
+use confab_test_support::process::scratch_dir;
 use confab_test_support::{TestApp, assert_error, spawn_app_with};
-use reqwest::{StatusCode, header};
+use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const BOOTSTRAP: &str = "import init from '/app.js';\nawait init();\n";
+const SECOND_SCRIPT: &str = "window.ready = true;";
+
+/// A built frontend like trunk's: an inline module script that loads the app, a second
+/// inline script, an external one and a stylesheet.
+fn dist() -> PathBuf {
+    let dir = scratch_dir("dist").unwrap();
+    let index = format!(
+        "<!doctype html><html><head><link href=/style.css rel=stylesheet>\
+         <script type=module>{BOOTSTRAP}</script><script src=/app.js></script>\
+         <script>{SECOND_SCRIPT}</script></head><body></body></html>"
+    );
+    std::fs::write(dir.join("index.html"), index).unwrap();
+    std::fs::write(dir.join("style.css"), "body { margin: 0 }").unwrap();
+    std::fs::write(dir.join("app.js"), "export default function init() {}").unwrap();
+    dir
+}
+
+async fn spawn_with_frontend() -> TestApp {
+    let dist = dist();
+    spawn_app_with(|s| s.dist_dir = Some(dist)).await
+}
+
+fn header_of<'r>(response: &'r Response, name: &header::HeaderName) -> &'r str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+fn policy(response: &Response) -> String {
+    header_of(response, &header::CONTENT_SECURITY_POLICY).to_owned()
+}
+
+fn sha256(script: &str) -> String {
+    format!("'sha256-{}'", BASE64.encode(Sha256::digest(script.as_bytes())))
+}
+
+#[track_caller]
+fn assert_security_headers(what: &str, response: &Response, expected_status: StatusCode) {
+    assert_eq!(response.status(), expected_status, "{what}: status");
+    assert_eq!(header_of(response, &header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{what}: nosniff");
+    assert_eq!(header_of(response, &header::REFERRER_POLICY), "no-referrer", "{what}: Referrer-Policy");
+    assert!(!policy(response).is_empty(), "{what}: no Content-Security-Policy");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = spawn_with_frontend().await;
+    let alice = app.register("alice").await;
+    let anonymous = app.anonymous();
+    let get = |path: &str| anonymous.get(app.url(path)).send();
+
+    let json = get("/api/health").await.unwrap();
+    assert_security_headers("API JSON", &json, StatusCode::OK);
+    let error = get("/api/auth/me").await.unwrap();
+    assert_security_headers("API error", &error, StatusCode::UNAUTHORIZED);
+    let not_found = get("/api/no-such-thing").await.unwrap();
+    assert_security_headers("API 404", &not_found, StatusCode::NOT_FOUND);
+    let refused_by_middleware = alice
+        .client
+        .post(app.url("/api/chats"))
+        .header(header::ORIGIN, "http://evil.example")
+        .json(&json!({ "kind": "group", "title": "t", "member_ids": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert_security_headers("foreign-origin refusal", &refused_by_middleware, StatusCode::FORBIDDEN);
+    let static_file = get("/style.css").await.unwrap();
+    assert_security_headers("static file", &static_file, StatusCode::OK);
+    for path in ["/", "/index.html", "/chats/some-deep-link"] {
+        let html = get(path).await.unwrap();
+        assert_security_headers(path, &html, StatusCode::OK);
+    }
+    let ws_unauthenticated = get("/ws").await.unwrap();
+    assert_security_headers("/ws without a session", &ws_unauthenticated, StatusCode::UNAUTHORIZED);
+    let ws_foreign = alice
+        .client
+        .get(app.ws_url().replace("ws://", "http://"))
+        .header(header::ORIGIN, "http://evil.example");
+    assert_security_headers(
+        "/ws from a foreign origin",
+        &ws_foreign.send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_s_html_allows_its_inline_scripts_by_hash_and_nothing_else_inline() {
+    let app = spawn_with_frontend().await;
+
+    for path in ["/", "/chats/some-deep-link"] {
+        let html = app.anonymous().get(app.url(path)).send().await.unwrap();
+        assert!(header_of(&html, &header::CONTENT_TYPE).starts_with("text/html"), "{path} is the app");
+        let policy = policy(&html);
+        let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+
+        let script_src =
+            format!("script-src 'self' {} {} 'wasm-unsafe-eval'", sha256(BOOTSTRAP), sha256(SECOND_SCRIPT));
+        let connect_src = format!("connect-src 'self' ws://127.0.0.1:{}", app.port);
+        for expected in [
+            "default-src 'self'",
+            &script_src,
+            &connect_src,
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(directives.contains(&expected), "{path}: {expected:?} missing from {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline") && !policy.contains("'unsafe-eval'"), "{path}: {policy}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_other_than_the_app_s_html_get_a_policy_under_which_nothing_runs() {
+    let app = spawn_with_frontend().await;
+
+    for path in ["/api/health", "/api/no-such-thing", "/style.css", "/app.js"] {
+        let response = app.anonymous().get(app.url(path)).send().await.unwrap();
+        assert_eq!(policy(&response), "default-src 'none'; frame-ancestors 'none'", "{path}");
+    }
+}
 
 /// A POST as a browser on `origin` would send it, with `Host` as given.
 async fn create_group_from(
