@@ -39,8 +39,8 @@ dev-cluster: setup frontend
 frontend:
     trunk build --release --skip-version-check
 
-# Everything CI runs: unit and integration tests, then the browser tests.
-test: setup frontend
+# Everything CI runs (`.ci/run`): fmt check, clippy on host and wasm32, all tests, browser tests.
+test: setup fmt-check lint frontend
     cargo test --no-fail-fast
     just e2e
 
@@ -49,8 +49,8 @@ e2e:
     cargo build -p confab-test-support --bin confab-stack
     cd e2e && npx playwright test
 
-# fmt check + clippy (host and wasm32) + all tests.
-ready: fmt-check lint test
+# The same as `test` (fmt check + clippy on host and wasm32 + all tests).
+ready: test
 
 # Format all code.
 fmt:
