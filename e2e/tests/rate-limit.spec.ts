@@ -1,6 +1,6 @@
 // Past the send limit (RATE_MESSAGES_PER_USER, 30 per 10 s by default) the server refuses
 // a message; the UI says so on that message, plainly, and offers a retry.
-import { expect, test } from '@playwright/test';
+import { expect, test } from '../fixtures';
 
 import { ChatApp } from '../pages/chat-app';
 
