@@ -43,7 +43,13 @@ impl Application {
         let bound = listener.local_addr()?;
         let port = bound.port();
         let public_url = settings.public_url.clone().unwrap_or_else(|| origin::local_url(bound));
-        let origins = AllowedOrigins::new(&public_url, &settings.allowed_origins)?;
+        let mut also_allowed = settings.allowed_origins.clone();
+        if settings.public_url.is_none() && (bound.ip().is_loopback() || bound.ip().is_unspecified()) {
+            // A local install without PUBLIC_URL: `localhost` names the same loopback
+            // server (it can't be rebound to another host), so `just dev` works from either.
+            also_allowed.push(format!("http://localhost:{port}"));
+        }
+        let origins = AllowedOrigins::new(&public_url, &also_allowed)?;
         let dist_dir = settings.dist_dir.clone();
         let headers =
             web::Data::new(SecurityHeaders::new(&origins, read_index(dist_dir.as_deref()).as_deref())?);

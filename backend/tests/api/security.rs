@@ -165,6 +165,10 @@ async fn a_page_on_a_rebound_host_is_not_our_origin() {
     assert_error("rebound POST", &refused, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     assert!(alice.chats().await.is_empty(), "the refused call must not have created a chat");
 
+    // Without PUBLIC_URL, a local server is ours under both of its loopback names.
+    let local = create_group_from(&app, &alice, &format!("http://localhost:{}", app.port), None).await;
+    assert_eq!(local.0, StatusCode::CREATED, "localhost names the same loopback server: {local:?}");
+
     let socket = alice
         .client
         .get(app.url("/ws"))
