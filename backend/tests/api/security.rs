@@ -108,7 +108,8 @@ async fn the_app_s_html_allows_its_inline_scripts_by_hash_and_nothing_else_inlin
 
         let script_src =
             format!("script-src 'self' {} {} 'wasm-unsafe-eval'", sha256(BOOTSTRAP), sha256(SECOND_SCRIPT));
-        let connect_src = format!("connect-src 'self' ws://127.0.0.1:{}", app.port);
+        // No PUBLIC_URL on a loopback server: its two loopback names.
+        let connect_src = format!("connect-src 'self' ws://127.0.0.1:{0} ws://localhost:{0}", app.port);
         for expected in [
             "default-src 'self'",
             &script_src,
