@@ -1,7 +1,7 @@
 //! REST request and response bodies (see `docs/api.md` and `/api/openapi.json`).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ids::{ChatId, ClientId, MessageId, SessionId, UserId};
 pub use crate::ws::Reaction;
@@ -18,9 +18,12 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::username))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::password))]
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::optional_display_name))]
     pub display_name: Option<String>,
 }
 
@@ -73,8 +76,10 @@ pub struct ChangePasswordRequest {
 /// `GET /api/users?q=`: users whose username starts with `q`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UserSearchQuery {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(required = false, schema_with = crate::schema::openapi::search_prefix))]
     pub q: String,
 }
 
@@ -100,8 +105,15 @@ pub enum Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CreateChatRequest {
-    Direct { user_id: UserId },
-    Group { title: String, member_ids: Vec<UserId> },
+    Direct {
+        user_id: UserId,
+    },
+    Group {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::chat_title))]
+        title: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::group_member_ids))]
+        member_ids: Vec<UserId>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,9 +180,16 @@ pub struct Message {
 /// means the newest page. Pages are always ascending by `seq`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct HistoryQuery {
+    /// Messages with a lower `seq` (older); not together with `after`.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub before: Option<i64>,
+    /// Messages with a higher `seq` (newer); not together with `before`.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub after: Option<i64>,
+    /// Page size, 1 to 100 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))] // PAGE_LIMIT_MAX: tested
     pub limit: Option<u32>,
 }
 
@@ -187,6 +206,7 @@ pub struct MessagePage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessageRequest {
     pub client_id: ClientId,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::message_body))]
     pub body: String,
 }
 
@@ -228,13 +248,34 @@ pub struct Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkReadRequest {
+    #[serde(deserialize_with = "integer")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::position))]
     pub seq: i64,
+}
+
+/// An integer a client sends, also spelled `5.0`: JSON Schema's `integer` (and so the API
+/// document) includes it, serde's `i64` alone would refuse it.
+fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Integer(i64),
+        Float(f64),
+    }
+    const BOUND: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    match Number::deserialize(deserializer)? {
+        Number::Integer(n) => Ok(n),
+        #[allow(clippy::cast_possible_truncation)] // integral and within range: exact
+        Number::Float(f) if f.fract() == 0.0 && (-BOUND..BOUND).contains(&f) => Ok(f as i64),
+        Number::Float(f) => Err(serde::de::Error::custom(format!("{f} is not a 64-bit integer"))),
+    }
 }
 
 /// `PATCH /api/chats/{id}`: rename a group (owner only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenameChatRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::chat_title))]
     pub title: String,
 }
 
@@ -250,6 +291,7 @@ pub struct UserRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditMessageRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::message_body))]
     pub body: String,
 }
 
@@ -257,14 +299,22 @@ pub struct EditMessageRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReactionRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::reaction_emoji))]
     pub emoji: String,
 }
 
-/// `GET /api/chats/{id}/changes?since=C`: messages changed after change number `since`.
+/// `GET /api/chats/{id}/changes?since=C`: messages changed after change number `since`
+/// (0 when absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ChangesQuery {
+    /// The change number to continue after: 0 (the default) for everything.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub since: i64,
+    /// Page size, 1 to 100 (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))] // PAGE_LIMIT_MAX: tested
     pub limit: Option<u32>,
 }
 

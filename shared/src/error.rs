@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such object, or not one you may see (existence is not leaked).
     NotFound,
+    /// 405: the path exists, the method does not; the `Allow` header lists those that do.
+    MethodNotAllowed,
     /// 409: clashes with existing state (username taken, client id reused).
     Conflict,
     /// 429: slow down.
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod schema;
 pub mod validate;
 pub mod ws;
 

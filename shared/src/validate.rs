@@ -77,15 +77,16 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
-        let name = input.trim().to_lowercase();
+        let name = input.trim();
         let len = name.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
             return Err(invalid(format!("username must be {USERNAME_MIN} to {USERNAME_MAX} characters")));
         }
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        // Checked before lower-casing: the Kelvin sign (U+212A) lower-cases to an ASCII `k`.
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(invalid("username may contain only letters, digits and _"));
         }
-        Ok(Self(name))
+        Ok(Self(name.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -224,6 +225,22 @@ impl ReactionEmoji {
     }
 }
 
+/// What `GET /api/users?q=` looks for: the start of a username, trimmed and lower-cased.
+/// Control characters are refused (NUL above all: PostgreSQL text cannot hold it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPrefix(String);
+
+impl SearchPrefix {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        reject_control_chars("search text", input, false)?;
+        Ok(Self(input.trim().to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +252,7 @@ mod tests {
         assert!(Username::parse(&"a".repeat(USERNAME_MAX + 1)).is_err());
         assert!(Username::parse("alice smith").is_err());
         assert!(Username::parse("ålice").is_err());
+        assert!(Username::parse("\u{212a}elvin").is_err(), "the Kelvin sign is not a k");
     }
 
     #[test]
@@ -295,6 +313,13 @@ mod tests {
         assert_eq!(search_prefix(" Al "), Ok("al".to_owned()));
         assert!(search_prefix("a\0b").is_err());
         assert!(search_prefix(&"a".repeat(USERNAME_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn search_prefixes_are_trimmed_lower_case_and_refuse_control_characters() {
+        assert_eq!(SearchPrefix::parse(" Al ").map(|p| p.as_str().to_owned()), Ok("al".into()));
+        assert_eq!(SearchPrefix::parse("").map(|p| p.as_str().to_owned()), Ok(String::new()));
+        assert!(SearchPrefix::parse("a\0b").is_err());
     }
 
     #[test]

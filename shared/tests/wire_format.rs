@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
-use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, User};
+use confab_shared::api::{Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, Role, User};
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
 use serde_json::{Value, json};
@@ -211,6 +211,23 @@ fn error_body_and_create_chat_requests() {
         CreateChatRequest::Group { title: "Team".into(), member_ids: vec![UserId(id(U1))] },
         json!({"kind": "group", "title": "Team", "member_ids": [U1]}),
     );
+    assert_wire(ErrorCode::MethodNotAllowed, json!("method_not_allowed"));
+}
+
+/// JSON Schema's `integer` includes `7.0`, so the API document promises it is accepted.
+#[test]
+fn a_read_position_may_be_spelled_as_an_integral_float() {
+    let seq = |json: &str| serde_json::from_str::<MarkReadRequest>(json).map(|r| r.seq);
+    assert_eq!(seq(r#"{"seq": 7}"#).unwrap(), 7);
+    assert_eq!(seq(r#"{"seq": 7.0}"#).unwrap(), 7);
+    assert_eq!(seq(r#"{"seq": -0.0}"#).unwrap(), 0);
+    assert_eq!(seq(r#"{"seq": 9007199254740992.0}"#).unwrap(), 1 << 53);
+    for bad in
+        [r#"{"seq": 7.5}"#, r#"{"seq": 1e19}"#, r#"{"seq": -1e19}"#, r#"{"seq": "7"}"#, r#"{"seq": null}"#]
+    {
+        assert!(seq(bad).is_err(), "{bad}");
+    }
+    assert_eq!(serde_json::to_value(MarkReadRequest { seq: 7 }).unwrap(), json!({"seq": 7}));
 }
 
 #[test]
