@@ -2,8 +2,8 @@
 //! which maps to an HTTP status plus `{"error": {"code", "message"}}` or, on the socket, to
 //! an `error` event. Internal details go to the log, never to the client.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::header::{self, RETRY_AFTER};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use confab_shared::validate::ValidationError;
 use confab_shared::{ApiError, ErrorBody, ErrorCode};
@@ -22,6 +22,12 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// No route under `/api` has this path (a typo, not a missing object).
+    #[error("no such API path")]
+    UnknownPath,
+    /// The path exists but not with this method; these are the methods it has.
+    #[error("this path answers only {}", list(.0))]
+    MethodNotAllowed(Vec<Method>),
     #[error("{0}")]
     Conflict(String),
     #[error("too many {what}; try again in {} s", retry_after_secs(*.retry_after))]
@@ -38,7 +44,8 @@ impl AppError {
             AppError::Validation(_) | AppError::PayloadTooLarge(_) => ErrorCode::Validation,
             AppError::Unauthorized => ErrorCode::Unauthorized,
             AppError::Forbidden(_) => ErrorCode::Forbidden,
-            AppError::NotFound => ErrorCode::NotFound,
+            AppError::NotFound | AppError::UnknownPath => ErrorCode::NotFound,
+            AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::Unavailable => ErrorCode::Unavailable,
@@ -123,6 +130,9 @@ impl ResponseError for AppError {
             AppError::Unavailable => {
                 response.insert_header((RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS));
             }
+            AppError::MethodNotAllowed(methods) => {
+                response.insert_header(header::Allow(methods.clone()));
+            }
             _ => {}
         }
         response.json(ErrorBody { error: self.to_api_error() })
@@ -136,4 +146,9 @@ const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 /// `Retry-After` takes whole seconds; round up so a client never retries too early.
 fn retry_after_secs(wait: std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// `GET, POST`: the methods as the `Allow` header lists them.
+fn list(methods: &[Method]) -> String {
+    methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
 }

@@ -6,6 +6,7 @@ use confab_shared::api::{
 };
 use confab_shared::{ErrorBody, SessionId};
 
+use super::openapi::{JsonBody, SameSite, SignedIn, Stored};
 use crate::auth::{Authenticated, Presented, token};
 use crate::error::AppResult;
 use crate::routes::extract::ClientIp;
@@ -14,10 +15,12 @@ use crate::state::AppState;
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered and signed in; sets the session cookie. A session cookie the request carried is revoked", body = SessionInfo),
-        (status = 400, description = "Invalid username, password or display name", body = ErrorBody),
+        (status = 201, description = "Registered and signed in. A session cookie the request carried is revoked", body = SessionInfo,
+            headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 409, description = "Username taken", body = ErrorBody),
-        (status = 429, description = "Too many registrations from this address (`RATE_REGISTRATIONS_PER_IP`); see `Retry-After`", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address (`RATE_REGISTRATIONS_PER_IP`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
+        JsonBody, SameSite, Stored,
     ))]
 pub async fn register(
     state: web::Data<AppState>,
@@ -32,9 +35,12 @@ pub async fn register(
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in with a new session; sets the session cookie. A session cookie the request carried is revoked", body = SessionInfo),
+        (status = 200, description = "Signed in with a new session. A session cookie the request carried is revoked", body = SessionInfo,
+            headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "Unknown user or wrong password (indistinguishable)", body = ErrorBody),
-        (status = 429, description = "Too many failed sign-ins for this account (`RATE_LOGIN_FAILURES`); see `Retry-After`", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this account (`RATE_LOGIN_FAILURES`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
+        JsonBody, SameSite, Stored,
     ))]
 pub async fn login(
     state: web::Data<AppState>,
@@ -45,29 +51,30 @@ pub async fn login(
     Ok(with_session_cookie(HttpResponse::Ok(), &state, session))
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("session" = [])),
     responses(
-        (status = 204, description = "Session ended, cookie cleared, its sockets closed"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 204, description = "Session ended, its sockets closed",
+            headers(("Set-Cookie" = String, description = "Clears the session cookie"))),
+        SameSite, SignedIn,
     ))]
 pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResult<HttpResponse> {
     services::auth::logout(&state, &auth).await?;
     Ok(signed_out(&state))
 }
 
-#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("session" = [])),
     responses(
         (status = 200, description = "The signed-in user and when the session expires", body = SessionInfo),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        SignedIn,
     ))]
 pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
     web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at })
 }
 
-#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth",
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("session" = [])),
     responses(
         (status = 200, description = "My unexpired sessions, most recently used first; the asking one has `current: true`", body = [ActiveSession]),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        SignedIn,
     ))]
 pub async fn sessions(
     state: web::Data<AppState>,
@@ -76,12 +83,12 @@ pub async fn sessions(
     Ok(web::Json(services::auth::list_sessions(&state, &auth).await?))
 }
 
-#[utoipa::path(delete, path = "/api/auth/sessions/{session_id}", tag = "auth",
+#[utoipa::path(delete, path = "/api/auth/sessions/{session_id}", tag = "auth", security(("session" = [])),
     params(("session_id" = SessionId, Path, description = "Session id, from `GET /api/auth/sessions`")),
     responses(
         (status = 204, description = "Session ended, its sockets closed; when it was the asking session, the cookie is cleared too"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such session of mine", body = ErrorBody),
+        SameSite, SignedIn,
     ))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
@@ -94,10 +101,10 @@ pub async fn revoke_session(
     })
 }
 
-#[utoipa::path(post, path = "/api/auth/sessions/revoke-others", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/sessions/revoke-others", tag = "auth", security(("session" = [])),
     responses(
         (status = 200, description = "Every other session of mine ended, their sockets closed; this one stays", body = RevokedSessions),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        SameSite, SignedIn,
     ))]
 pub async fn revoke_other_sessions(
     state: web::Data<AppState>,
@@ -107,13 +114,13 @@ pub async fn revoke_other_sessions(
     Ok(web::Json(RevokedSessions { revoked }))
 }
 
-#[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = ChangePasswordRequest, security(("session" = [])),
     responses(
         (status = 204, description = "Password changed; every other session ended, their sockets closed; this one stays"),
-        (status = 400, description = "The new password breaks the registration rules", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "The current password is wrong; nothing changed", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this account, here or at login (`RATE_LOGIN_FAILURES`); see `Retry-After`", body = ErrorBody),
+        (status = 403, description = "The current password is wrong (nothing changed), or sent from a page of another site", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account, here or at login (`RATE_LOGIN_FAILURES`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
+        JsonBody, SignedIn,
     ))]
 pub async fn change_password(
     state: web::Data<AppState>,

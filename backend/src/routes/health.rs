@@ -9,7 +9,7 @@ use diesel_async::RunQueryDsl;
 use crate::cache::CacheStatus;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/api/health", tag = "health",
+#[utoipa::path(get, path = "/api/health", tag = "meta",
     responses(
         (status = 200, description = "PostgreSQL answers (Redis may be down: status `degraded`)", body = Health),
         (status = 503, description = "PostgreSQL does not answer", body = Health),
@@ -35,7 +35,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     if postgres_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-#[utoipa::path(get, path = "/api/limits", tag = "health",
+#[utoipa::path(get, path = "/api/limits", tag = "meta",
     responses(
         (status = 200, description = "The caps this server enforces; the UI reads them", body = ServerLimits),
     ))]

@@ -8,17 +8,19 @@ use confab_shared::api::{
 };
 use confab_shared::{ChatId, ErrorBody, MessageId};
 
+use super::openapi::{JsonBody, SignedIn};
 use crate::auth::Authenticated;
 use crate::error::AppResult;
 use crate::services;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/api/chats/{chat_id}/messages", tag = "messages",
+#[utoipa::path(get, path = "/api/chats/{chat_id}/messages", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id"), HistoryQuery),
     responses(
         (status = 200, description = "A page ascending by seq", body = MessagePage),
-        (status = 400, description = "Bad cursor or limit", body = ErrorBody),
+        (status = 400, description = "`before` together with `after`, or a parameter out of its range", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+        SignedIn,
     ))]
 pub async fn history(
     state: web::Data<AppState>,
@@ -29,16 +31,18 @@ pub async fn history(
     Ok(web::Json(services::messages::history(&state, &auth, path.into_inner(), query.into_inner()).await?))
 }
 
-#[utoipa::path(post, path = "/api/chats/{chat_id}/messages", tag = "messages",
+#[utoipa::path(post, path = "/api/chats/{chat_id}/messages", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id")),
     request_body = SendMessageRequest,
     responses(
         (status = 201, description = "Stored and committed; members get `message_created`", body = Message),
         (status = 200, description = "A retry: the message stored earlier under this client_id", body = Message),
-        (status = 400, description = "Invalid body", body = ErrorBody),
-        (status = 403, description = "The chat is closed", body = ErrorBody),
+        (status = 403, description = "The chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
         (status = 409, description = "client_id already used for a message in another chat", body = ErrorBody),
+        (status = 429, description = "Too many sends by this user, on every tab and node together (`RATE_MESSAGES_PER_USER`); nothing stored", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
+        JsonBody, SignedIn,
     ))]
 pub async fn send(
     state: web::Data<AppState>,
@@ -51,11 +55,13 @@ pub async fn send(
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }
 
-#[utoipa::path(get, path = "/api/chats/{chat_id}/changes", tag = "messages",
+#[utoipa::path(get, path = "/api/chats/{chat_id}/changes", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id"), ChangesQuery),
     responses(
         (status = 200, description = "Messages changed after `since`, in change order", body = ChangesPage),
+        (status = 400, description = "`since` missing, or a parameter out of its range", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+        SignedIn,
     ))]
 pub async fn changes(
     state: web::Data<AppState>,
@@ -66,14 +72,15 @@ pub async fn changes(
     Ok(web::Json(services::messages::changes(&state, &auth, path.into_inner(), query.into_inner()).await?))
 }
 
-#[utoipa::path(patch, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages",
+#[utoipa::path(patch, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "Edited; members get `message_updated`", body = Message),
-        (status = 403, description = "Not the sender, or the chat is closed", body = ErrorBody),
+        (status = 403, description = "Not the sender, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "The message was deleted", body = ErrorBody),
+        JsonBody, SignedIn,
     ))]
 pub async fn edit(
     state: web::Data<AppState>,
@@ -85,13 +92,14 @@ pub async fn edit(
     Ok(web::Json(services::messages::edit(&state, &auth, chat_id, message_id, &body.body).await?))
 }
 
-#[utoipa::path(delete, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages",
+#[utoipa::path(delete, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
     responses(
         (status = 204, description = "Deleted (a tombstone stays); members get `message_deleted`"),
-        (status = 403, description = "Neither the sender nor the group's owner, or the chat is closed", body = ErrorBody),
+        (status = 403, description = "Neither the sender nor the group's owner, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "Already deleted", body = ErrorBody),
+        SignedIn,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -103,14 +111,15 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/chats/{chat_id}/messages/{message_id}/reactions", tag = "messages",
+#[utoipa::path(post, path = "/api/chats/{chat_id}/messages/{message_id}/reactions", tag = "messages", security(("session" = [])),
     params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
     request_body = ReactionRequest,
     responses(
         (status = 200, description = "Toggled; the message's reactions now; members get `reactions_changed`", body = [Reaction]),
-        (status = 400, description = "Not a single emoji, or too many different reactions", body = ErrorBody),
+        (status = 403, description = "The chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "The message was deleted", body = ErrorBody),
+        JsonBody, SignedIn,
     ))]
 pub async fn react(
     state: web::Data<AppState>,

@@ -1,4 +1,9 @@
 //! HTTP routes. Handlers are thin: extract, call one service function, encode.
+//!
+//! [`operations`] is the one list of the HTTP API: each handler is mounted at the method and
+//! path of its own `#[utoipa::path]`, and that attribute describes it in `/api/openapi.json`.
+//! So nothing is served undocumented or documented unserved, and adding a route is adding
+//! its handler to the list.
 
 pub mod auth;
 pub mod chats;
@@ -6,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod messages;
 pub mod openapi;
+pub mod operation;
 pub mod socket;
 pub mod tcp;
 pub mod users;
@@ -15,52 +21,106 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::web;
+use actix_web::{HttpResponse, Resource, web};
 
+use self::operation::Operation;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Mounts `/api/...` and `/ws`.
+/// Paths under this prefix get the JSON 404 and the Origin check of state-changing calls.
+const API: &str = "/api";
+
+/// Lists the API's handlers as `module::handler`; see the module documentation.
+macro_rules! operations {
+    ($($module:ident :: $handler:ident),* $(,)?) => {
+        /// Every operation of the HTTP API (`/api/...` and the socket's `/ws`), in the order
+        /// their paths are matched: a literal path before a parameter that would match it.
+        pub fn operations() -> Vec<Operation> {
+            paste::paste! {
+                [$(Operation::new::<$module::[<__path_ $handler>], _, _>($module::$handler)),*]
+            }
+            .into_iter()
+            .flatten()
+            .collect()
+        }
+    };
+}
+
+operations! {
+    health::health,
+    health::limits,
+    openapi::spec,
+    auth::register,
+    auth::login,
+    auth::logout,
+    auth::me,
+    auth::sessions,
+    auth::revoke_other_sessions,
+    auth::revoke_session,
+    auth::change_password,
+    users::search,
+    chats::list,
+    chats::create,
+    chats::get,
+    chats::rename,
+    chats::close,
+    chats::reopen,
+    chats::add_member,
+    chats::remove_member,
+    chats::transfer_ownership,
+    chats::mark_read,
+    messages::history,
+    messages::send,
+    messages::edit,
+    messages::delete,
+    messages::react,
+    messages::changes,
+    ws::upgrade,
+}
+
+/// Mounts [`operations`]: one resource per path, answering 405 with `Allow` to any other
+/// method; under `/api`, unknown paths get the JSON 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api")
-            .wrap(from_fn(require_allowed_origin))
-            .route("/health", web::get().to(health::health))
-            .route("/limits", web::get().to(health::limits))
-            .route("/openapi.json", web::get().to(openapi::spec))
-            .route("/auth/register", web::post().to(auth::register))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/auth/me", web::get().to(auth::me))
-            .route("/auth/sessions", web::get().to(auth::sessions))
-            .route("/auth/sessions/revoke-others", web::post().to(auth::revoke_other_sessions))
-            .route("/auth/sessions/{session_id}", web::delete().to(auth::revoke_session))
-            .route("/auth/password", web::post().to(auth::change_password))
-            .route("/users", web::get().to(users::search))
-            .route("/chats", web::get().to(chats::list))
-            .route("/chats", web::post().to(chats::create))
-            .route("/chats/{chat_id}", web::get().to(chats::get))
-            .route("/chats/{chat_id}", web::patch().to(chats::rename))
-            .route("/chats/{chat_id}/close", web::post().to(chats::close))
-            .route("/chats/{chat_id}/reopen", web::post().to(chats::reopen))
-            .route("/chats/{chat_id}/members", web::post().to(chats::add_member))
-            .route("/chats/{chat_id}/members/{user_id}", web::delete().to(chats::remove_member))
-            .route("/chats/{chat_id}/owner", web::post().to(chats::transfer_ownership))
-            .route("/chats/{chat_id}/read", web::post().to(chats::mark_read))
-            .route("/chats/{chat_id}/messages", web::get().to(messages::history))
-            .route("/chats/{chat_id}/messages", web::post().to(messages::send))
-            .route("/chats/{chat_id}/messages/{message_id}", web::patch().to(messages::edit))
-            .route("/chats/{chat_id}/messages/{message_id}", web::delete().to(messages::delete))
-            .route("/chats/{chat_id}/messages/{message_id}/reactions", web::post().to(messages::react))
-            .route("/chats/{chat_id}/changes", web::get().to(messages::changes))
-            .default_service(web::to(not_found)),
-    )
-    .route("/ws", web::get().to(ws::upgrade));
+    let mut api = web::scope(API).wrap(from_fn(require_allowed_origin)).default_service(web::to(not_found));
+    for (path, operations) in by_path(operations()) {
+        match path.strip_prefix(API) {
+            Some(rest) => api = api.service(resource(rest, operations)),
+            None => {
+                cfg.service(resource(&path, operations));
+            }
+        }
+    }
+    cfg.service(api);
+}
+
+/// The operations grouped by path, in the order of the list.
+fn by_path(operations: Vec<Operation>) -> Vec<(String, Vec<Operation>)> {
+    let mut paths: Vec<(String, Vec<Operation>)> = Vec::new();
+    for operation in operations {
+        match paths.iter_mut().find(|(path, _)| *path == operation.path) {
+            Some((_, same_path)) => same_path.push(operation),
+            None => paths.push((operation.path.clone(), vec![operation])),
+        }
+    }
+    paths
+}
+
+fn resource(path: &str, operations: Vec<Operation>) -> Resource {
+    let allowed: Vec<Method> = operations.iter().map(|operation| operation.method.clone()).collect();
+    let refuse = move || {
+        let allowed = allowed.clone();
+        async move { AppResult::<HttpResponse>::Err(AppError::MethodNotAllowed(allowed)) }
+    };
+    operations
+        .into_iter()
+        .fold(web::resource(path).default_service(web::to(refuse)), |resource, operation| {
+            resource.route(operation.into_route())
+        })
 }
 
 /// Unknown API paths get the JSON error shape, not the SPA's `index.html`.
-async fn not_found() -> AppResult<actix_web::HttpResponse> {
-    Err(AppError::NotFound)
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::UnknownPath)
 }
 
 /// Middleware for `/api`: state-changing methods must come from an allowed origin

@@ -2,9 +2,11 @@
 //! upgrade rate and the per-user socket cap are checked here, before any socket exists.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use confab_shared::ErrorBody;
 use confab_shared::limits::MAX_WS_FRAME_BYTES;
 use tracing::Instrument;
 
+use super::openapi::SignedIn;
 use super::socket;
 use super::tcp::TcpHandle;
 use crate::auth::Authenticated;
@@ -14,6 +16,16 @@ use crate::state::AppState;
 /// What a client refused for having too many sockets open is told to wait.
 const SOCKET_CAP_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
+#[utoipa::path(get, path = "/ws", tag = "realtime", security(("session" = [])),
+    description = "The WebSocket of the real-time protocol (docs/protocol.md): a GET with the handshake's headers (`Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Version: 13`, `Sec-WebSocket-Key`).",
+    responses(
+        (status = 101, description = "Switching Protocols: the socket is open"),
+        (status = 400, description = "Not a WebSocket handshake", body = ErrorBody),
+        (status = 403, description = "Opened from a page of another site (its Origin is not allowed)", body = ErrorBody),
+        (status = 429, description = "Too many socket upgrades (`RATE_SOCKET_UPGRADES_PER_USER`) or open sockets (`SOCKETS_PER_USER_MAX`) for this user", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
+        SignedIn,
+    ))]
 pub async fn upgrade(
     req: HttpRequest,
     body: web::Payload,

@@ -48,7 +48,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
     let (chat, members) = match req {
         CreateChatRequest::Direct { user_id: UserId(other) } => {
             if other == me_id {
-                return Err(AppError::Validation("a direct chat needs another person".into()));
+                return Err(AppError::Forbidden("a direct chat needs another person".into()));
             }
             require_active_users(&mut conn, &[other]).await?;
             let (low, high) = if me_id < other { (me_id, other) } else { (other, me_id) };
@@ -74,15 +74,16 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
         }
         CreateChatRequest::Group { title, member_ids } => {
             let title = ChatTitle::parse(&title)?;
-            let mut others: Vec<Uuid> =
-                member_ids.into_iter().map(|id| id.0).filter(|id| *id != me_id).collect();
-            others.sort_unstable();
-            others.dedup();
-            if others.len() > GROUP_INITIAL_MEMBERS_MAX {
+            // The list as sent is what is counted, so the rule fits in the API document.
+            if member_ids.len() > GROUP_INITIAL_MEMBERS_MAX {
                 return Err(AppError::Validation(format!(
                     "a group starts with at most {GROUP_INITIAL_MEMBERS_MAX} other members"
                 )));
             }
+            let mut others: Vec<Uuid> =
+                member_ids.into_iter().map(|id| id.0).filter(|id| *id != me_id).collect();
+            others.sort_unstable();
+            others.dedup();
             let max = state.settings.limits.group_members_max;
             if max > 0 && others.len() + 1 > max {
                 return Err(AppError::Validation(format!("a group has at most {max} members")));
@@ -222,8 +223,8 @@ pub(crate) async fn updated(
     announce_update(state, conn, chat_id, me).await
 }
 
-/// The group `user_id` owns: 404 for non-members (promise 5), 400 for a direct chat,
-/// 403 for a member who is not the owner.
+/// The group `user_id` owns: 404 for non-members (promise 5), 403 for a direct chat (it
+/// has no owner) and for a member who is not the owner.
 pub(crate) async fn owned_group(
     conn: &mut AsyncPgConnection,
     chat_id: ChatId,
@@ -231,7 +232,7 @@ pub(crate) async fn owned_group(
 ) -> AppResult<ChatRow> {
     let (chat, _) = chats::membership(conn, chat_id.0, user_id.0).await?.ok_or(AppError::NotFound)?;
     if chat.kind != "group" {
-        return Err(AppError::Validation("a direct chat has no owner and fixed members".into()));
+        return Err(AppError::Forbidden("a direct chat has no owner and fixed members".into()));
     }
     if chat.owner_id != Some(user_id.0) {
         return Err(AppError::Forbidden("only the chat's owner can do that".into()));
@@ -266,12 +267,15 @@ pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow 
     MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now() }
 }
 
+/// 409 unless every one of `ids` is an active user. Not a 400: the request is well formed
+/// (the API document cannot know who exists); not a 404 either, which would say the chat
+/// in the path is missing.
 pub(crate) async fn require_active_users(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<()> {
     let found = users::by_ids(conn, ids).await?;
     if found.iter().filter(|u| !u.disabled).count() == ids.len() {
         Ok(())
     } else {
-        Err(AppError::Validation("unknown user".into()))
+        Err(AppError::Conflict("no such user".into()))
     }
 }
 

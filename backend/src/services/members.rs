@@ -59,7 +59,7 @@ pub async fn remove(state: &AppState, me: &Authenticated, chat_id: ChatId, user_
         let (chat, _) =
             chats::membership(&mut conn, chat_id.0, me.user_id().0).await?.ok_or(AppError::NotFound)?;
         if chat.kind != "group" {
-            return Err(AppError::Validation("a direct chat cannot be left".into()));
+            return Err(AppError::Forbidden("a direct chat cannot be left".into()));
         }
         chat
     } else {
@@ -93,7 +93,7 @@ pub async fn transfer_ownership(
     let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
     if chats::membership(&mut conn, chat_id.0, user_id.0).await?.is_none() {
-        return Err(AppError::Validation("ownership can only go to a member".into()));
+        return Err(AppError::Conflict("ownership can only go to a member".into()));
     }
     if user_id != me.user_id()
         && !chats::transfer_ownership(&mut conn, chat_id.0, me.user_id().0, user_id.0).await?

@@ -1,8 +1,11 @@
 //! Finding people and starting direct and group chats.
 
+use confab_shared::ErrorCode;
 use confab_shared::api::{ChatKind, Role};
-use confab_test_support::spawn_app;
+use confab_shared::limits::GROUP_INITIAL_MEMBERS_MAX;
+use confab_test_support::{assert_error, spawn_app};
 use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn users_are_found_by_username_prefix() {
@@ -99,4 +102,48 @@ async fn my_chats_come_newest_activity_first_with_their_last_message() {
     alice.send(group.id, "again").await;
     let chats = alice.chats().await;
     assert_eq!(chats[0].id, group.id);
+}
+
+/// Found by schemathesis: these requests match the API document, so they are no 400s. A
+/// user who does not exist is a conflict (409: a 404 would say the path's chat is missing);
+/// a direct chat with yourself is refused (403).
+#[tokio::test(flavor = "multi_thread")]
+async fn naming_nobody_or_yourself_is_not_a_bad_request() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let nobody = uuid::Uuid::new_v4();
+    let group = alice.create_group("Team", &[&bob]).await;
+
+    let direct = alice.post("/api/chats", json!({ "kind": "direct", "user_id": nobody })).await;
+    let with_nobody = alice
+        .post("/api/chats", json!({ "kind": "group", "title": "T", "member_ids": [bob.id(), nobody] }))
+        .await;
+    let add = alice.post(&format!("/api/chats/{}/members", group.id), json!({ "user_id": nobody })).await;
+    let myself = alice.post("/api/chats", json!({ "kind": "direct", "user_id": alice.id() })).await;
+
+    assert_error("direct chat with nobody", &direct, StatusCode::CONFLICT, ErrorCode::Conflict);
+    assert_error("group with nobody", &with_nobody, StatusCode::CONFLICT, ErrorCode::Conflict);
+    assert_error("adding nobody", &add, StatusCode::CONFLICT, ErrorCode::Conflict);
+    assert_error("direct chat with yourself", &myself, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
+    assert!(bob.chats().await.iter().all(|c| c.title.as_deref() != Some("T")));
+}
+
+/// The document says `member_ids` has at most 100 items, so the list as sent is counted
+/// (before, duplicates were dropped first and 101 copies of one id passed).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_group_names_at_most_the_documented_number_of_members() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+
+    let at_most = vec![bob.id(); GROUP_INITIAL_MEMBERS_MAX];
+    let too_many = vec![bob.id(); GROUP_INITIAL_MEMBERS_MAX + 1];
+    let fits =
+        alice.post("/api/chats", json!({ "kind": "group", "title": "T", "member_ids": at_most })).await;
+    let over =
+        alice.post("/api/chats", json!({ "kind": "group", "title": "T", "member_ids": too_many })).await;
+
+    assert_eq!(fits.0, StatusCode::CREATED, "{:#}", fits.1);
+    assert_error("101 member ids", &over, StatusCode::BAD_REQUEST, ErrorCode::Validation);
 }

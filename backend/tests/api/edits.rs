@@ -114,6 +114,24 @@ async fn reactions_toggle_per_person_and_are_bounded() {
     assert_error("21st different emoji", &one_too_many, StatusCode::BAD_REQUEST, ErrorCode::Validation);
 }
 
+/// Without `since`, `/changes` starts from the beginning: the document does not require
+/// it (schemathesis sent none and got a 400 before).
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_without_since_start_from_the_beginning() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let chat = alice.create_direct(&bob).await;
+    let first = alice.send(chat.id, "one").await;
+    alice.send(chat.id, "two").await;
+
+    let page: ChangesPage =
+        expect_ok("changes", &[StatusCode::OK], alice.get(&format!("/api/chats/{}/changes", chat.id)).await);
+
+    assert_eq!(page.messages.len(), 2);
+    assert_eq!(page.messages[0].id, first.id);
+}
+
 /// Pages through `/changes` from `since` and merges into `local` by message id.
 async fn catch_up(
     user: &TestUser,

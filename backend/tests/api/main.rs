@@ -15,6 +15,7 @@ mod health;
 mod logs;
 mod members;
 mod messages;
+mod openapi;
 mod presence;
 mod receipts;
 mod security;

@@ -49,11 +49,17 @@ async fn a_read_position_never_moves_back_nor_past_the_end() {
     let back: MarkReadRequest =
         expect_ok("read backwards", &[StatusCode::OK], bob.post(&path, json!({ "seq": 1 })).await);
     let negative = bob.post(&path, json!({ "seq": -1 })).await;
+    // JSON Schema's integer includes 1.0, so the API document allows it (schemathesis).
+    let spelled_as_float: MarkReadRequest =
+        expect_ok("read with 1.0", &[StatusCode::OK], bob.post(&path, json!({ "seq": 1.0 })).await);
+    let fractional = bob.post(&path, json!({ "seq": 1.5 })).await;
 
     assert_eq!(far.seq, 2);
     assert_eq!(back.seq, 2);
     assert_eq!(bob.chats().await[0].unread_count, 0);
     assert_error("negative seq", &negative, StatusCode::BAD_REQUEST, ErrorCode::Validation);
+    assert_eq!(spelled_as_float.seq, 2);
+    assert_error("fractional seq", &fractional, StatusCode::BAD_REQUEST, ErrorCode::Validation);
     alice.send(chat.id, "three").await;
     assert_eq!(bob.chats().await[0].unread_count, 1);
 }
