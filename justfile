@@ -11,7 +11,7 @@ export TRUNK_TOOLS_WASM_OPT := "version_132"
 default:
     @just --list --unsorted
 
-# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, Redis, Chromium, npm packages).
+# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, Redis, Chromium, npm packages, schemathesis).
 setup:
     bash .ci/setup
 
@@ -39,10 +39,16 @@ dev-cluster: setup frontend
 frontend:
     trunk build --release --skip-version-check
 
-# Everything CI runs (`.ci/run`): fmt check, clippy on host and wasm32, all tests, browser tests.
+# Everything CI runs (`.ci/run`): fmt check, clippy on host and wasm32, all tests, the API fuzzer, browser tests.
 test: setup fmt-check lint frontend
     cargo test --no-fail-fast
+    just fuzz
     just e2e
+
+# Fuzz the HTTP API (schemathesis, every check, signed in) on a throwaway stack; e.g. `just fuzz --seed 42`.
+fuzz *ARGS:
+    cargo build -p confab-test-support --bin confab-stack
+    fuzz/run {{ARGS}}
 
 # Browser tests (Playwright driving Debian's Chromium) against a throwaway stack.
 e2e:
