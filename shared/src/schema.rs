@@ -41,12 +41,9 @@ pub fn username() -> String {
     format!("^{pad}[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}{pad}$", pad = padding())
 }
 
-/// [`crate::validate::DisplayName`]: 1–64 characters after trimming, no control characters.
-pub fn display_name() -> String {
-    format!("^{}$", trimmed_line(DISPLAY_NAME_MAX))
-}
-
-/// A display name at registration: blank (or absent) means "the username".
+/// A display name at registration: blank (or absent) means "the username", anything else
+/// is a [`crate::validate::DisplayName`], 1–64 characters after trimming, no control
+/// characters.
 pub fn optional_display_name() -> String {
     format!("^(?:{}|{})$", trimmed_line(DISPLAY_NAME_MAX), padding())
 }
@@ -90,14 +87,18 @@ pub mod openapi {
         Array, ArrayBuilder, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
     };
 
-    use crate::limits::{GROUP_INITIAL_MEMBERS_MAX, PASSWORD_MAX, PASSWORD_MIN};
+    use crate::limits::*;
 
-    fn text(pattern: String, description: &str) -> ObjectBuilder {
+    fn text(pattern: String, description: String) -> ObjectBuilder {
         ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description))
     }
 
     pub fn username() -> Object {
-        text(super::username(), "3 to 32 of `a-z`, `0-9`, `_`, case-insensitive (stored lower-case); surrounding white space is trimmed").build()
+        let rule = format!(
+            "{USERNAME_MIN} to {USERNAME_MAX} of `a-z`, `0-9`, `_`, case-insensitive (stored lower-case); \
+             white space around it is trimmed"
+        );
+        text(super::username(), rule).build()
     }
 
     pub fn password() -> Object {
@@ -105,43 +106,48 @@ pub mod openapi {
             .schema_type(Type::String)
             .min_length(Some(PASSWORD_MIN))
             .max_length(Some(PASSWORD_MAX))
-            .description(Some("8 to 128 characters"))
+            .description(Some(format!("{PASSWORD_MIN} to {PASSWORD_MAX} characters")))
             .build()
     }
 
     pub fn optional_display_name() -> Object {
-        text(
-            super::optional_display_name(),
-            "1 to 64 characters after trimming, no control characters; absent, null or blank means the username",
-        )
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .build()
+        let rule = format!(
+            "1 to {DISPLAY_NAME_MAX} characters after trimming, no control characters; \
+             absent, null or blank means the username"
+        );
+        text(super::optional_display_name(), rule)
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .build()
     }
 
     pub fn chat_title() -> Object {
-        text(super::chat_title(), "1 to 100 characters after trimming, no control characters").build()
+        let rule = format!("1 to {CHAT_TITLE_MAX} characters after trimming, no control characters");
+        text(super::chat_title(), rule).build()
     }
 
     pub fn message_body() -> Object {
-        text(
-            super::message_body(),
-            "1 to 4000 characters once trailing white space is trimmed, not blank; no control characters but line breaks and tabs",
-        )
-        .build()
+        let rule = format!(
+            "1 to {MESSAGE_BODY_MAX} characters once trailing white space is trimmed, not blank; \
+             no control characters but line breaks and tabs"
+        );
+        text(super::message_body(), rule).build()
     }
 
     pub fn reaction_emoji() -> Object {
-        text(
-            super::reaction_emoji(),
-            "one emoji: 1 to 16 characters after trimming, no white space or control characters, not plain ASCII",
-        )
-        .build()
+        let rule = format!(
+            "one emoji: 1 to {REACTION_EMOJI_MAX} characters after trimming, \
+             no white space or control characters, not plain ASCII"
+        );
+        text(super::reaction_emoji(), rule).build()
     }
 
     pub fn search_prefix() -> Object {
-        text(super::search_prefix(), "the start of a username (case-insensitive); no control characters")
-            .default(Some("".into()))
-            .build()
+        text(
+            super::search_prefix(),
+            "the start of a username (case-insensitive); no control characters".into(),
+        )
+        .default(Some("".into()))
+        .build()
     }
 
     /// The users named when a group is created.
@@ -152,7 +158,9 @@ pub mod openapi {
         ArrayBuilder::new()
             .items(user_id)
             .max_items(Some(GROUP_INITIAL_MEMBERS_MAX))
-            .description(Some("at most 100 users besides you (you are added as the owner)"))
+            .description(Some(format!(
+                "at most {GROUP_INITIAL_MEMBERS_MAX} ids (you are added as the owner)"
+            )))
             .build()
     }
 
@@ -239,13 +247,6 @@ mod tests {
     #[test]
     fn each_pattern_accepts_exactly_what_its_validator_accepts() {
         assert_agree("username", &username(), |s| Username::parse(s).is_ok(), "al_1", USERNAME_MAX);
-        assert_agree(
-            "display name",
-            &display_name(),
-            |s| DisplayName::parse(s).is_ok(),
-            "Al B",
-            DISPLAY_NAME_MAX,
-        );
         assert_agree(
             "optional display name",
             &optional_display_name(),
