@@ -70,6 +70,7 @@ pub struct RevokedSessions {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::password))]
     pub new_password: String,
 }
 

@@ -1,13 +1,18 @@
 //! The validators' rules as JSON Schema, for `/api/openapi.json`: a client (or a fuzzer)
-//! that sends text matching these patterns gets it accepted, and text that doesn't gets a
-//! 400. Each pattern is exact, trimming included, and the tests below check it against its
-//! validator in [`crate::validate`] character by character, so the two cannot drift apart.
+//! that sends text within these rules gets it accepted, and text outside them gets a 400.
+//! Each [`Text`] rule is exact, trimming included, and the tests below check it against
+//! its validator in [`crate::validate`] character by character, so the two cannot drift.
 //!
-//! The patterns use only what ECMA-262, Python's `re` and Rust's `regex` read alike: no
-//! look-around, `\uXXXX` escapes, `^...$` around the whole text.
+//! The patterns use only what ECMA-262 (with the `u` flag), Python's `re` and Rust's
+//! `regex` read alike: no look-around, `\uXXXX` escapes, `^...$` around the whole text.
+//! Lengths are `maxLength`s, which is why the validators count text as it was sent.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use crate::limits::{
-    CHAT_TITLE_MAX, DISPLAY_NAME_MAX, MESSAGE_BODY_MAX, REACTION_EMOJI_MAX, USERNAME_MAX, USERNAME_MIN,
+    CHAT_TITLE_MAX, DISPLAY_NAME_MAX, MESSAGE_BODY_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX,
+    USERNAME_MIN,
 };
 
 /// What `str::trim` removes and `char::is_whitespace` means: Unicode White_Space.
@@ -16,67 +21,151 @@ const SPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u2
 const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
 /// Control characters a message body may keep: tab, line feed, carriage return.
 const CONTROL_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
-/// ASCII, which a reaction must not consist of alone.
-const ASCII: &str = r"\u0000-\u007f";
+/// Invisible and direction-changing characters (`validate::is_invisible_or_bidi`).
+const INVISIBLE: &str = r"\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\u2060-\u2064\ufeff";
+/// The characters a zero-width joiner may follow (`validate::is_emoji_joiner`); the
+/// astral range is written as literal characters, which every engine reads alike.
+const EMOJI_ISH: &str = "\\u2600-\\u27bf\\ufe0f\u{1F000}-\u{1FAFF}";
+
+/// A rule for a string: a pattern and, where the validator counts, lengths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub pattern: String,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+}
+
+impl Text {
+    fn pattern(pattern: String) -> Self {
+        Self { pattern, min_length: None, max_length: None }
+    }
+
+    fn at_most(mut self, max: usize) -> Self {
+        self.max_length = Some(max);
+        self
+    }
+}
 
 /// Any amount of trimmed white space.
 fn padding() -> String {
     format!("[{SPACE}]*")
 }
 
-/// One character that is neither a control character nor white space.
-fn visible() -> String {
-    format!("[^{CONTROL}{SPACE}]")
+/// Text typed by a person, as units: a character that is neither control (but those in
+/// `control`) nor invisible, or an emoji-ish character with the joiner that may follow it.
+fn unit(control: &str) -> String {
+    format!("(?:[{EMOJI_ISH}]\\u200d|[^{control}{INVISIBLE}])")
 }
 
-/// 1 to `max` characters without control characters, not starting or ending in white
-/// space, with any white space around them (trimmed away).
-fn trimmed_line(max: usize) -> String {
-    let inner = max.saturating_sub(2);
-    format!("{pad}{v}(?:[^{CONTROL}]{{0,{inner}}}{v})?{pad}", pad = padding(), v = visible())
+/// A unit that does not end in white space.
+fn visible_unit() -> String {
+    format!("(?:[{EMOJI_ISH}]\\u200d|[^{CONTROL}{INVISIBLE}{SPACE}])")
+}
+
+/// Free text after trimming: starts and ends with a visible unit.
+fn trimmed_text() -> String {
+    let (unit, visible) = (unit(CONTROL), visible_unit());
+    format!("{visible}(?:{unit}*{visible})?")
 }
 
 /// [`crate::validate::Username`]: 3–32 of `A-Z a-z 0-9 _`, with white space around.
-pub fn username() -> String {
-    format!("^{pad}[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}{pad}$", pad = padding())
+pub fn username() -> Text {
+    Text::pattern(format!("^{pad}[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}{pad}$", pad = padding()))
+}
+
+/// [`crate::validate::Password`]: 8–128 characters, no NUL.
+pub fn password() -> Text {
+    Text { pattern: r"^[^\u0000]*$".into(), min_length: Some(PASSWORD_MIN), max_length: Some(PASSWORD_MAX) }
 }
 
 /// A display name at registration: blank (or absent) means "the username", anything else
-/// is a [`crate::validate::DisplayName`], 1–64 characters after trimming, no control
-/// characters.
-pub fn optional_display_name() -> String {
-    format!("^(?:{}|{})$", trimmed_line(DISPLAY_NAME_MAX), padding())
+/// is a [`crate::validate::DisplayName`].
+pub fn optional_display_name() -> Text {
+    let pad = padding();
+    Text::pattern(format!("^{pad}(?:{}{pad})?$", trimmed_text())).at_most(DISPLAY_NAME_MAX)
 }
 
-/// [`crate::validate::ChatTitle`]: 1–100 characters after trimming, no control characters.
-pub fn chat_title() -> String {
-    format!("^{}$", trimmed_line(CHAT_TITLE_MAX))
+/// [`crate::validate::ChatTitle`].
+pub fn chat_title() -> Text {
+    let pad = padding();
+    Text::pattern(format!("^{pad}{}{pad}$", trimmed_text())).at_most(CHAT_TITLE_MAX)
 }
 
-/// [`crate::validate::MessageBody`]: up to 4000 characters once trailing white space is
-/// trimmed, ending in a visible one; line breaks and tabs are the only control characters.
-pub fn message_body() -> String {
-    let before_last = MESSAGE_BODY_MAX - 1;
-    format!("^[^{CONTROL_BUT_LINE_BREAKS}]{{0,{before_last}}}{}{}$", visible(), padding())
+/// [`crate::validate::MessageBody`]: line breaks and tabs allowed, leading white space
+/// kept, trailing white space dropped, something visible.
+pub fn message_body() -> Text {
+    let unit = unit(CONTROL_BUT_LINE_BREAKS);
+    Text::pattern(format!("^{unit}*{}{}$", visible_unit(), padding())).at_most(MESSAGE_BODY_MAX)
 }
 
-/// [`crate::validate::ReactionEmoji`]: 1–16 characters after trimming, none of them white
-/// space or control, at least one not ASCII. Without look-ahead, each alternative places
-/// the first non-ASCII character.
-pub fn reaction_emoji() -> String {
-    let non_ascii = format!("[^{ASCII}{CONTROL}{SPACE}]");
-    let alternatives: Vec<String> = (0..REACTION_EMOJI_MAX)
-        .map(|before| {
-            let after = REACTION_EMOJI_MAX - 1 - before;
-            format!("{v}{{{before}}}{non_ascii}{v}{{0,{after}}}", v = visible())
+/// [`crate::validate::search_prefix`]: blank, or free text, with white space around.
+pub fn search_prefix() -> Text {
+    let pad = padding();
+    Text::pattern(format!("^{pad}(?:{}{pad})?$", trimmed_text())).at_most(USERNAME_MAX)
+}
+
+/// [`crate::validate::ReactionEmoji`]: one emoji of the table, in any spelling the table
+/// knows, with white space around.
+pub fn reaction_emoji() -> Text {
+    static PATTERN: LazyLock<String> = LazyLock::new(|| {
+        let alternatives: Vec<String> = reaction_spellings().iter().map(|e| escape(e)).collect();
+        format!("^{pad}(?:{}){pad}$", alternatives.join("|"), pad = padding())
+    });
+    Text::pattern(PATTERN.clone())
+}
+
+/// Every spelling of an emoji that the `emojis` table knows: each emoji and its skin
+/// tones as listed, and the variants Unicode also lists (or the table adds) around the
+/// variation selector U+FE0F and the keycap U+20E3: without any of its selectors (`❤` for
+/// `❤️`), with one more (`👍️`), without the keycap (`0️`). Longest first, so a
+/// backtracking engine tries a whole sequence before its start.
+fn reaction_spellings() -> Vec<String> {
+    let listed = emojis::iter().flat_map(|e| e.skin_tones().into_iter().flatten().chain([e]));
+    let mut spellings = BTreeSet::new();
+    for emoji in listed {
+        let emoji: Vec<char> = emoji.as_str().chars().collect();
+        for fewer in without_selectors(&emoji) {
+            for candidate in with_one_more_selector(&fewer).chain([fewer.clone()]) {
+                let keycapless: String = candidate.iter().filter(|c| **c != '\u{20e3}').collect();
+                let candidate: String = candidate.into_iter().collect();
+                spellings.extend([candidate, keycapless].into_iter().filter(|s| emojis::get(s).is_some()));
+            }
+        }
+    }
+    let mut spellings: Vec<String> = spellings.into_iter().collect();
+    spellings.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+    spellings
+}
+
+/// `emoji` without each subset of its variation selectors.
+fn without_selectors(emoji: &[char]) -> Vec<Vec<char>> {
+    let selectors: Vec<usize> = (0..emoji.len()).filter(|&i| emoji[i] == '\u{fe0f}').collect();
+    (0..1u32 << selectors.len())
+        .map(|dropped| {
+            let keep =
+                |i: usize| selectors.iter().position(|&s| s == i).is_none_or(|bit| dropped & (1 << bit) == 0);
+            (0..emoji.len()).filter(|&i| keep(i)).map(|i| emoji[i]).collect()
         })
-        .collect();
-    format!("^{pad}(?:{}){pad}$", alternatives.join("|"), pad = padding())
+        .collect()
 }
 
-/// [`crate::validate::SearchPrefix`]: anything without control characters.
-pub fn search_prefix() -> String {
-    format!("^[^{CONTROL}]*$")
+/// `emoji` with a variation selector inserted after each of its characters in turn.
+fn with_one_more_selector(emoji: &[char]) -> impl Iterator<Item = Vec<char>> + '_ {
+    (1..=emoji.len()).map(|at| {
+        let mut longer = emoji.to_vec();
+        longer.insert(at, '\u{fe0f}');
+        longer
+    })
+}
+
+/// Escapes the characters that are syntax in a pattern (keycaps hold `*` and `#`).
+fn escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let syntax = "^$\\.*+?()[]{}|/".contains(c);
+            syntax.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
 }
 
 /// The same rules as utoipa schemas, for `#[schema(schema_with = ...)]` on the DTOs.
@@ -87,10 +176,24 @@ pub mod openapi {
         Array, ArrayBuilder, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
     };
 
+    use super::Text;
     use crate::limits::*;
 
-    fn text(pattern: String, description: String) -> ObjectBuilder {
-        ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description))
+    fn text(rule: Text, description: String) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(rule.pattern))
+            .min_length(rule.min_length)
+            .max_length(rule.max_length)
+            .description(Some(description))
+    }
+
+    /// Free text's rules, in words.
+    fn free_text(max: usize) -> String {
+        format!(
+            "at most {max} characters as sent, not blank (white space around it is trimmed); \
+             no control characters, nothing invisible or direction-changing"
+        )
     }
 
     pub fn username() -> Object {
@@ -102,52 +205,36 @@ pub mod openapi {
     }
 
     pub fn password() -> Object {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .min_length(Some(PASSWORD_MIN))
-            .max_length(Some(PASSWORD_MAX))
-            .description(Some(format!("{PASSWORD_MIN} to {PASSWORD_MAX} characters")))
-            .build()
+        text(super::password(), format!("{PASSWORD_MIN} to {PASSWORD_MAX} characters, no NUL")).build()
     }
 
     pub fn optional_display_name() -> Object {
-        let rule = format!(
-            "1 to {DISPLAY_NAME_MAX} characters after trimming, no control characters; \
-             absent, null or blank means the username"
-        );
+        let rule = format!("{}; absent, null or blank means the username", free_text(DISPLAY_NAME_MAX));
         text(super::optional_display_name(), rule)
             .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
             .build()
     }
 
     pub fn chat_title() -> Object {
-        let rule = format!("1 to {CHAT_TITLE_MAX} characters after trimming, no control characters");
-        text(super::chat_title(), rule).build()
+        text(super::chat_title(), free_text(CHAT_TITLE_MAX)).build()
     }
 
     pub fn message_body() -> Object {
         let rule = format!(
-            "1 to {MESSAGE_BODY_MAX} characters once trailing white space is trimmed, not blank; \
-             no control characters but line breaks and tabs"
+            "at most {MESSAGE_BODY_MAX} characters as sent, not blank; line breaks and tabs kept, \
+             trailing white space dropped; no other control characters, nothing invisible or \
+             direction-changing"
         );
         text(super::message_body(), rule).build()
     }
 
     pub fn reaction_emoji() -> Object {
-        let rule = format!(
-            "one emoji: 1 to {REACTION_EMOJI_MAX} characters after trimming, \
-             no white space or control characters, not plain ASCII"
-        );
-        text(super::reaction_emoji(), rule).build()
+        text(super::reaction_emoji(), "one emoji (skin tones and sequences included)".into()).build()
     }
 
     pub fn search_prefix() -> Object {
-        text(
-            super::search_prefix(),
-            "the start of a username (case-insensitive); no control characters".into(),
-        )
-        .default(Some("".into()))
-        .build()
+        let rule = format!("the start of a username (case-insensitive): {}", free_text(USERNAME_MAX));
+        text(super::search_prefix(), rule.replace(", not blank", "")).default(Some("".into())).build()
     }
 
     /// The users named when a group is created.
@@ -179,14 +266,22 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::validate::{ChatTitle, DisplayName, MessageBody, ReactionEmoji, SearchPrefix, Username};
+    use crate::limits::REACTION_EMOJI_MAX;
+    use crate::validate::{self, ChatTitle, DisplayName, MessageBody, Password, ReactionEmoji, Username};
 
     fn regex(pattern: &str) -> Regex {
-        regex::RegexBuilder::new(pattern).size_limit(1 << 28).build().unwrap()
+        regex::RegexBuilder::new(pattern).size_limit(1 << 30).dfa_size_limit(1 << 30).build().unwrap()
     }
 
-    /// Every scalar value once, then a few astral ones: the character classes are checked
-    /// against `char` itself over the whole of Unicode.
+    /// Whether `text` is within `rule`, the way a JSON Schema validator judges it.
+    fn within(rule: &Text, pattern: &Regex, text: &str) -> bool {
+        let len = text.chars().count();
+        pattern.is_match(text)
+            && rule.min_length.is_none_or(|min| len >= min)
+            && rule.max_length.is_none_or(|max| len <= max)
+    }
+
+    /// The character classes against `char` itself, over the whole of Unicode.
     #[test]
     fn the_classes_are_rusts_white_space_and_control() {
         let space = regex(&format!("^[{SPACE}]$"));
@@ -201,17 +296,18 @@ mod tests {
     }
 
     /// Characters at every interesting place: each class boundary, and the ones whose case
-    /// mapping or trimming could make a validator and a pattern disagree.
+    /// mapping, trimming or joining could make a validator and a pattern disagree.
     fn probe_chars() -> Vec<char> {
         let mut chars: Vec<char> = (0..0x300).filter_map(char::from_u32).collect();
-        chars.extend(['\u{1680}', '\u{180e}', '\u{2000}', '\u{200a}', '\u{200b}', '\u{200d}', '\u{2028}']);
-        chars.extend(['\u{2029}', '\u{202e}', '\u{202f}', '\u{205f}', '\u{2060}', '\u{212a}', '\u{2166}']);
-        chars.extend(['\u{3000}', '\u{fe0f}', '\u{feff}', '\u{fffd}', '😀', '👍', '🇫', '\u{e0001}']);
+        chars.extend(('\u{2000}'..='\u{2070}').chain('\u{FE00}'..='\u{FE10}'));
+        chars.extend(['\u{1680}', '\u{180e}', '\u{212a}', '\u{2166}', '\u{25ff}', '\u{2600}', '\u{27bf}']);
+        chars.extend(['\u{27c0}', '\u{3000}', '\u{feff}', '\u{fffd}', '\u{1efff}', '\u{1f000}', '\u{1f44d}']);
+        chars.extend(['\u{1f3fd}', '\u{1faff}', '\u{1fb00}', '\u{e0001}', '\u{10ffff}']);
         chars
     }
 
-    /// Texts built around `core` with each probe character before, inside and after it, and
-    /// repeated up to `max` and beyond.
+    /// Texts built around `core` with each probe character alone, before, inside and after
+    /// it, and before a joiner; and texts around the length `max`.
     fn probes(core: &str, max: usize) -> Vec<String> {
         let mut texts = vec![String::new(), core.to_owned(), format!("  {core}\n\t")];
         for c in probe_chars() {
@@ -223,6 +319,9 @@ mod tests {
                 format!("{core}{c}{core}"),
                 format!("{c}{c}{core}{c}{c}"),
                 format!(" {c} "),
+                format!("{c}\u{200d}{core}"),
+                format!("{core}{c}\u{200d}"),
+                format!("{c}\u{200d}\u{200d}{core}"),
             ]);
         }
         for n in [max.saturating_sub(1), max, max + 1] {
@@ -230,27 +329,30 @@ mod tests {
                 "a".repeat(n),
                 "é".repeat(n),
                 "👍".repeat(n),
-                format!(" {}\n", "b".repeat(n)),
+                format!(" {}\n", "b".repeat(n.saturating_sub(2))),
                 format!("x{}x", " ".repeat(n.saturating_sub(2))),
+                " ".repeat(n),
+                format!("{}\u{200d}", "👍".repeat(n.saturating_sub(1))),
             ]);
         }
         texts
     }
 
-    fn assert_agree(name: &str, pattern: &str, accepts: impl Fn(&str) -> bool, core: &str, max: usize) {
-        let pattern = regex(pattern);
+    fn assert_agree(name: &str, rule: &Text, accepts: impl Fn(&str) -> bool, core: &str, max: usize) {
+        let pattern = regex(&rule.pattern);
         for text in probes(core, max) {
-            assert_eq!(pattern.is_match(&text), accepts(&text), "{name}: {text:?}");
+            assert_eq!(within(rule, &pattern, &text), accepts(&text), "{name}: {text:?}");
         }
     }
 
     #[test]
-    fn each_pattern_accepts_exactly_what_its_validator_accepts() {
+    fn each_rule_accepts_exactly_what_its_validator_accepts() {
         assert_agree("username", &username(), |s| Username::parse(s).is_ok(), "al_1", USERNAME_MAX);
+        assert_agree("password", &password(), |s| Password::parse(s).is_ok(), "secret-pw", PASSWORD_MAX);
         assert_agree(
             "optional display name",
             &optional_display_name(),
-            |s| s.trim().is_empty() || DisplayName::parse(s).is_ok(),
+            |s| DisplayName::parse_optional(Some(s)).is_ok(),
             "Al B",
             DISPLAY_NAME_MAX,
         );
@@ -262,6 +364,7 @@ mod tests {
             "hi\nyou",
             MESSAGE_BODY_MAX,
         );
+        assert_agree("search", &search_prefix(), |s| validate::search_prefix(s).is_ok(), "al", USERNAME_MAX);
         assert_agree(
             "reaction",
             &reaction_emoji(),
@@ -273,9 +376,23 @@ mod tests {
             "reaction",
             &reaction_emoji(),
             |s| ReactionEmoji::parse(s).is_ok(),
-            "1\u{fe0f}\u{20e3}",
-            3,
+            "❤",
+            REACTION_EMOJI_MAX,
         );
-        assert_agree("search", &search_prefix(), |s| SearchPrefix::parse(s).is_ok(), "al", USERNAME_MAX);
+    }
+
+    /// Every spelling the pattern lists is a reaction; the table's own forms are all there.
+    #[test]
+    fn the_reaction_pattern_lists_the_emoji_table() {
+        let spellings = reaction_spellings();
+        let pattern = regex(&reaction_emoji().pattern);
+        for spelling in &spellings {
+            assert!(ReactionEmoji::parse(spelling).is_ok(), "{spelling:?}");
+            assert!(pattern.is_match(&format!(" {spelling}\n")), "{spelling:?}");
+        }
+        for emoji in emojis::iter() {
+            assert!(spellings.iter().any(|s| s == emoji.as_str()), "{emoji}");
+        }
+        assert!(spellings.iter().any(|s| s == "\u{2764}"), "the unqualified heart");
     }
 }

@@ -60,15 +60,15 @@ fn reject_hostile_text(field: &str, value: &str, allow_newlines: bool) -> Result
     reject_invisible_chars(field, value)
 }
 
-/// What the user search matches against usernames: up to 32 characters, no control
-/// characters (PostgreSQL text can't hold NUL). Returns it trimmed and lower-cased.
+/// What the user search matches against usernames: up to 32 characters as sent, no
+/// control characters (PostgreSQL text can't hold NUL). Returns it trimmed and lower-cased.
 pub fn search_prefix(input: &str) -> Result<String, ValidationError> {
-    let prefix = input.trim().to_lowercase();
-    if prefix.chars().count() > USERNAME_MAX {
+    if input.chars().count() > USERNAME_MAX {
         return Err(invalid(format!("search for at most {USERNAME_MAX} characters")));
     }
-    reject_hostile_text("search", &prefix, false)?;
-    Ok(prefix)
+    let prefix = input.trim();
+    reject_hostile_text("search", prefix, false)?;
+    Ok(prefix.to_lowercase())
 }
 
 /// A login name: 3–32 characters of `a-z`, `0-9` and `_`, case-insensitive (stored lower-case).
@@ -126,19 +126,31 @@ impl std::fmt::Debug for Password {
     }
 }
 
-/// The name shown beside messages: 1–64 characters, trimmed, no control characters.
+/// The name shown beside messages: at most 64 characters as sent, not blank, trimmed, no
+/// control characters. (Every length is counted as sent, white space included, so the API
+/// document can state it as a `maxLength`.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let name = input.trim();
-        let len = name.chars().count();
-        if len == 0 || len > DISPLAY_NAME_MAX {
+        if name.is_empty() || input.chars().count() > DISPLAY_NAME_MAX {
             return Err(invalid(format!("display name must be 1 to {DISPLAY_NAME_MAX} characters")));
         }
         reject_hostile_text("display name", name, false)?;
         Ok(Self(name.to_owned()))
+    }
+
+    /// At registration: `None` when absent or blank (the username stands in). The length
+    /// counts as sent either way.
+    pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, ValidationError> {
+        match input {
+            Some(name) if !name.trim().is_empty() || name.chars().count() > DISPLAY_NAME_MAX => {
+                Self::parse(name).map(Some)
+            }
+            _ => Ok(None),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -150,15 +162,15 @@ impl DisplayName {
     }
 }
 
-/// A group chat's title: 1–100 characters, trimmed, no control characters.
+/// A group chat's title: at most 100 characters as sent, not blank, trimmed, no control
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatTitle(String);
 
 impl ChatTitle {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let title = input.trim();
-        let len = title.chars().count();
-        if len == 0 || len > CHAT_TITLE_MAX {
+        if title.is_empty() || input.chars().count() > CHAT_TITLE_MAX {
             return Err(invalid(format!("chat title must be 1 to {CHAT_TITLE_MAX} characters")));
         }
         reject_hostile_text("chat title", title, false)?;
@@ -174,7 +186,8 @@ impl ChatTitle {
     }
 }
 
-/// A message body: 1–4000 characters, not only white space; line breaks are kept.
+/// A message body: at most 4000 characters as sent (what the composer counts), not only
+/// white space; line breaks are kept, trailing white space is dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);
 
@@ -184,7 +197,7 @@ impl MessageBody {
         if body.trim().is_empty() {
             return Err(invalid("message must not be empty"));
         }
-        if body.chars().count() > MESSAGE_BODY_MAX {
+        if input.chars().count() > MESSAGE_BODY_MAX {
             return Err(invalid(format!("message must be at most {MESSAGE_BODY_MAX} characters")));
         }
         reject_hostile_text("message", body, true)?;
@@ -225,22 +238,6 @@ impl ReactionEmoji {
     }
 }
 
-/// What `GET /api/users?q=` looks for: the start of a username, trimmed and lower-cased.
-/// Control characters are refused (NUL above all: PostgreSQL text cannot hold it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchPrefix(String);
-
-impl SearchPrefix {
-    pub fn parse(input: &str) -> Result<Self, ValidationError> {
-        reject_control_chars("search text", input, false)?;
-        Ok(Self(input.trim().to_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +267,10 @@ mod tests {
         assert!(MessageBody::parse("a\0b").is_err());
         assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX)).is_ok());
         assert!(MessageBody::parse(&"é".repeat(MESSAGE_BODY_MAX + 1)).is_err());
+        assert!(
+            MessageBody::parse(&format!("{} ", "é".repeat(MESSAGE_BODY_MAX))).is_err(),
+            "counted as sent"
+        );
     }
 
     #[test]
@@ -313,13 +314,7 @@ mod tests {
         assert_eq!(search_prefix(" Al "), Ok("al".to_owned()));
         assert!(search_prefix("a\0b").is_err());
         assert!(search_prefix(&"a".repeat(USERNAME_MAX + 1)).is_err());
-    }
-
-    #[test]
-    fn search_prefixes_are_trimmed_lower_case_and_refuse_control_characters() {
-        assert_eq!(SearchPrefix::parse(" Al ").map(|p| p.as_str().to_owned()), Ok("al".into()));
-        assert_eq!(SearchPrefix::parse("").map(|p| p.as_str().to_owned()), Ok(String::new()));
-        assert!(SearchPrefix::parse("a\0b").is_err());
+        assert!(search_prefix(&format!(" {} ", "a".repeat(USERNAME_MAX - 1))).is_err(), "counted as sent");
     }
 
     #[test]

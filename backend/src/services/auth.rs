@@ -32,8 +32,8 @@ pub struct NewSession {
 pub async fn register(state: &AppState, req: RegisterRequest, presented: Presented) -> AppResult<NewSession> {
     let username = Username::parse(&req.username)?;
     let password = Password::parse(&req.password)?;
-    let display_name = match req.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(name) => DisplayName::parse(name)?,
+    let display_name = match DisplayName::parse_optional(req.display_name.as_deref())? {
+        Some(name) => name,
         None => DisplayName::parse(username.as_str())?,
     };
     let password_hash = state.hasher.hash(&password).await?;
