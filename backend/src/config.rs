@@ -67,6 +67,61 @@ pub struct Settings {
     /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`, comma-separated
     /// IP addresses; default none: the client is the peer address).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where attachments are kept: local disk unless the `S3_*` variables are set.
+    pub storage: StorageSettings,
+}
+
+/// The attachment store (README "File sharing").
+#[derive(Debug, Clone)]
+pub enum StorageSettings {
+    /// Files under `dir` (`UPLOAD_DIR`, default `.data/uploads`); the backend serves the
+    /// signed URLs itself. `secret` (`UPLOAD_SECRET`) signs them; without it one is
+    /// generated and kept in `dir`, so every node sharing the directory agrees.
+    Local { dir: PathBuf, secret: Option<String> },
+    /// Any S3-compatible service; the browser talks to it directly.
+    S3(S3Settings),
+}
+
+/// `S3_ENDPOINT`, `S3_BUCKET`, `S3_REGION`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`.
+#[derive(Clone)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// The secret key stays out of logs.
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StorageSettings {
+    /// S3 when `S3_BUCKET` is set (then every `S3_*` variable must be), else local disk.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let Some(bucket) = var("S3_BUCKET") else {
+            return Ok(Self::Local {
+                dir: var("UPLOAD_DIR").map_or_else(|| PathBuf::from(".data/uploads"), PathBuf::from),
+                secret: var("UPLOAD_SECRET"),
+            });
+        };
+        let required = |name: &str| var(name).with_context(|| format!("{name} must be set with S3_BUCKET"));
+        Ok(Self::S3(S3Settings {
+            endpoint: required("S3_ENDPOINT")?,
+            bucket,
+            region: required("S3_REGION")?,
+            access_key_id: required("S3_ACCESS_KEY_ID")?,
+            secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+        }))
+    }
 }
 
 /// Every rate limit and cap. A rate limit of 0 is off (the benchmarks and most tests run
@@ -171,6 +226,7 @@ impl Settings {
             write_batch_max: 512,
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
+            storage: StorageSettings::Local { dir: PathBuf::from(".data/uploads"), secret: None },
         }
     }
 
@@ -237,6 +293,7 @@ impl Settings {
             s.write_batch_max = n;
         }
         s.limits = Limits::from_env()?;
+        s.storage = StorageSettings::from_env()?;
         if let Some(proxies) = var("TRUSTED_PROXIES") {
             s.trusted_proxies = proxies
                 .split(',')

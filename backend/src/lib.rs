@@ -16,6 +16,7 @@ pub mod security_headers;
 pub mod services;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 pub use config::Settings;

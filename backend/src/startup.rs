@@ -25,6 +25,7 @@ use crate::realtime::{Events, Presence, TypingThrottle};
 use crate::routes;
 use crate::security_headers::{self, SecurityHeaders};
 use crate::state::AppState;
+use crate::storage::Stores;
 
 pub struct Application {
     port: u16,
@@ -38,6 +39,7 @@ impl Application {
         db::run_migrations(&settings.database_url).await?;
         let db = db::pool(&settings.database_url, settings.database_pool_size)?;
         let cache = Cache::new(settings.redis_url.as_deref());
+        let stores = Stores::open(&settings.storage).await?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
         let bound = listener.local_addr()?;
@@ -77,6 +79,7 @@ impl Application {
             presence: Presence::new(),
             typing: TypingThrottle::new(),
             hasher,
+            stores,
         });
 
         tokio::spawn(delete_expired_sessions(state.clone()));

@@ -10,6 +10,7 @@ use crate::db::DbPool;
 use crate::ingest::Ingest;
 use crate::ratelimit::RateLimits;
 use crate::realtime::{Events, Presence, TypingThrottle};
+use crate::storage::Stores;
 
 pub struct AppState {
     pub settings: Settings,
@@ -25,6 +26,8 @@ pub struct AppState {
     pub typing: TypingThrottle,
     pub hasher: PasswordHasher,
     pub limits: RateLimits,
+    /// Where attachments are kept.
+    pub stores: Stores,
 }
 
 impl AppState {

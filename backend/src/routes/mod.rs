@@ -13,6 +13,7 @@ pub mod messages;
 pub mod openapi;
 pub mod operation;
 pub mod socket;
+pub mod storage;
 pub mod tcp;
 pub mod users;
 pub mod ws;
@@ -75,6 +76,8 @@ operations! {
     messages::delete,
     messages::react,
     messages::changes,
+    storage::upload,
+    storage::download,
     ws::upgrade,
 }
 

@@ -36,6 +36,7 @@ pub const SESSION: &str = "session";
         (name = "chats", description = "Direct and group chats"),
         (name = "members", description = "Group membership and ownership"),
         (name = "messages", description = "History, sending, editing, reactions, catching up"),
+        (name = "attachments", description = "File uploads, completion and downloads"),
         (name = "realtime", description = "The WebSocket (protocol: docs/protocol.md)"),
         (name = "meta", description = "Health, limits and this document"),
     )

@@ -1,6 +1,7 @@
 //! The real application spawned in-process on a free port, on a fresh database, and users
 //! with their own cookie jars to drive it.
 
+use confab_backend::config::StorageSettings;
 use confab_backend::{Application, Settings};
 use confab_shared::api::{
     ActiveSession, Chat, CreateChatRequest, Health, HistoryQuery, Message, MessagePage, SendMessageRequest,
@@ -46,8 +47,15 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     // Rate limits are off, as in the benchmarks: tests send faster than people do. The
     // tests of the limits turn them on.
     settings.limits = settings.limits.clone().without_rate_limits();
+    settings.storage = StorageSettings::Local { dir: fresh_upload_dir(), secret: None };
     customise(&mut settings);
     start(settings).await
+}
+
+/// A directory of its own for each app's uploads, under one parent in the system's
+/// temporary directory.
+pub fn fresh_upload_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("confab-test-uploads").join(uuid::Uuid::new_v4().simple().to_string())
 }
 
 async fn start(settings: Settings) -> TestApp {
