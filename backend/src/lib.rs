@@ -18,6 +18,7 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod thumbnails;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{ChatId, ClientId, MessageId, SessionId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, MessageId, SessionId, UserId};
 pub use crate::ws::Reaction;
 
 /// A user as others see them.
@@ -328,4 +328,61 @@ pub struct ChangesPage {
     pub has_more: bool,
     /// The chat's change position when this page was read.
     pub last_change: i64,
+}
+
+/// A file shared in a chat. `url` and `thumbnail_url` are this server's
+/// `/api/attachments/...` paths, which check membership and redirect to storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub chat_id: ChatId,
+    pub filename: String,
+    /// Once ready, the type read from the file's bytes; before, the one declared.
+    pub content_type: String,
+    pub size: u64,
+    pub status: AttachmentStatus,
+    pub url: String,
+    /// Images only (JPEG, PNG, GIF, WebP), at most 400 px on the long side.
+    pub thumbnail_url: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentStatus {
+    /// Started; its bytes may not have arrived yet.
+    Pending,
+    /// Completed and checked: it can be attached to a message.
+    Ready,
+}
+
+/// `POST /api/chats/{id}/attachments`: the file about to be uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartUploadRequest {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// The new attachment and how to upload its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadStarted {
+    pub attachment: Attachment,
+    pub upload: UploadInstructions,
+}
+
+/// Send exactly the declared bytes with `method` to `url` (absolute, or a path on this
+/// server) with these headers, before `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadInstructions {
+    pub method: String,
+    pub url: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
 }

@@ -10,4 +10,4 @@ pub mod validate;
 pub mod ws;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
-pub use ids::{ChatId, ClientId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ChatId, ClientId, MessageId, SessionId, UserId};

@@ -30,6 +30,10 @@ pub const GROUP_INITIAL_MEMBERS_MAX: usize = 100;
 /// Attachments on one message.
 pub const ATTACHMENTS_PER_MESSAGE_MAX: usize = 10;
 
+/// Characters in the name of a shared file, and in its declared media type.
+pub const FILENAME_MAX: usize = 255;
+pub const MEDIA_TYPE_MAX: usize = 127;
+
 /// History pages: the default and the largest `limit` accepted.
 pub const PAGE_LIMIT_DEFAULT: u32 = 50;
 pub const PAGE_LIMIT_MAX: u32 = 100;

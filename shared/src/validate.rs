@@ -238,6 +238,61 @@ impl ReactionEmoji {
     }
 }
 
+/// The name of a shared file: 1–255 characters, no control, invisible or direction-changing
+/// characters (which could disguise `exe.png` as `png.exe`), no path separators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filename(String);
+
+impl Filename {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err(invalid("file name must not be empty"));
+        }
+        if name.chars().count() > FILENAME_MAX {
+            return Err(invalid(format!("file name must be at most {FILENAME_MAX} characters")));
+        }
+        if name.contains(['/', '\\']) {
+            return Err(invalid("file name must not contain / or \\"));
+        }
+        reject_hostile_text("file name", name, false)?;
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A declared media type such as `image/png` or `text/plain; charset=utf-8`: printable
+/// ASCII with a `/`, at most 127 characters. It is only a declaration: what the file is
+/// gets read from its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaType(String);
+
+impl MediaType {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let media = input.trim().to_ascii_lowercase();
+        let printable = media.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+        if media.is_empty() || media.len() > MEDIA_TYPE_MAX || !printable || !media.contains('/') {
+            return Err(invalid("content type must be a media type such as image/png"));
+        }
+        Ok(Self(media))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +379,26 @@ mod tests {
         assert!(ChatTitle::parse("a\u{7}b").is_err());
         assert!(DisplayName::parse(&"x".repeat(DISPLAY_NAME_MAX + 1)).is_err());
         assert_eq!(DisplayName::parse(" Bob ").map(DisplayName::into_inner), Ok("Bob".into()));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(Filename::parse("  report.pdf ").map(Filename::into_inner), Ok("report.pdf".into()));
+        assert!(Filename::parse("").is_err());
+        assert!(Filename::parse("../etc/passwd").is_err());
+        assert!(Filename::parse("a\\b").is_err());
+        assert!(Filename::parse("photo\u{202E}gnp.exe").is_err());
+        assert!(Filename::parse("a\nb").is_err());
+        assert!(Filename::parse(&"x".repeat(FILENAME_MAX + 1)).is_err());
+        assert!(Filename::parse(&"é".repeat(FILENAME_MAX)).is_ok());
+    }
+
+    #[test]
+    fn media_types() {
+        assert_eq!(MediaType::parse("Image/PNG").map(MediaType::into_inner), Ok("image/png".into()));
+        assert!(MediaType::parse("text/plain; charset=utf-8").is_ok());
+        assert!(MediaType::parse("png").is_err());
+        assert!(MediaType::parse("text/html\r\nX: y").is_err());
+        assert!(MediaType::parse(&format!("a/{}", "b".repeat(MEDIA_TYPE_MAX))).is_err());
     }
 }

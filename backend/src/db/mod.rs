@@ -1,6 +1,7 @@
 //! PostgreSQL access: the pool, the embedded migrations, and one module of query functions
 //! per table. Nothing above this layer writes SQL.
 
+pub mod attachments;
 pub mod chats;
 pub mod messages;
 pub mod models;

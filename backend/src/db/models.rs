@@ -1,12 +1,12 @@
 //! Rows as stored, and their conversion to the wire types in `confab_shared::api`.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Message, User};
-use confab_shared::{ChatId, ClientId, MessageId, UserId};
+use confab_shared::api::{Attachment, AttachmentStatus, Message, User};
+use confab_shared::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{chat_members, chats, message_reactions, messages, sessions, users};
+use super::schema::{attachments, chat_members, chats, message_reactions, messages, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -112,6 +112,63 @@ impl MessageRow {
             deleted,
             change_seq: self.change_seq,
             reactions: Vec::new(),
+        }
+    }
+}
+
+/// A shared file. `content_type` is what the uploader declared; `sniffed_type`, read from
+/// the bytes on completion, is what it is.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = attachments, check_for_backend(diesel::pg::Pg))]
+pub struct AttachmentRow {
+    pub id: Uuid,
+    pub chat_id: Uuid,
+    pub uploader_id: Uuid,
+    pub message_id: Option<Uuid>,
+    pub filename: String,
+    pub content_type: String,
+    pub sniffed_type: Option<String>,
+    pub size: i64,
+    pub status: String,
+    pub storage_key: String,
+    pub thumbnail_key: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AttachmentRow {
+    pub const PENDING: &str = "pending";
+    pub const READY: &str = "ready";
+
+    pub fn is_ready(&self) -> bool {
+        self.status == Self::READY
+    }
+
+    /// The type clients are told: a picture's as read from its bytes; for any other file
+    /// the declared one (a hint for the icon), unless that claims a picture the bytes are not.
+    fn shown_type(&self) -> &str {
+        match self.sniffed_type.as_deref() {
+            None => &self.content_type,
+            Some(sniffed) if crate::thumbnails::is_picture(sniffed) => sniffed,
+            Some(_) if crate::thumbnails::is_picture(&self.content_type) => "application/octet-stream",
+            Some(_) => &self.content_type,
+        }
+    }
+
+    pub fn to_api(&self) -> Attachment {
+        let url = format!("/api/attachments/{}", self.id);
+        Attachment {
+            id: AttachmentId(self.id),
+            chat_id: ChatId(self.chat_id),
+            filename: self.filename.clone(),
+            content_type: self.shown_type().to_owned(),
+            size: u64::try_from(self.size).unwrap_or_default(),
+            status: if self.is_ready() { AttachmentStatus::Ready } else { AttachmentStatus::Pending },
+            thumbnail_url: self.thumbnail_key.as_ref().map(|_| format!("{url}/thumbnail")),
+            url,
+            width: self.width.and_then(|w| u32::try_from(w).ok()),
+            height: self.height.and_then(|h| u32::try_from(h).ok()),
         }
     }
 }

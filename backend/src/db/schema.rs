@@ -2,6 +2,25 @@
 // the migrations in migrations/. Keep them in step with the migrations.
 
 diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        chat_id -> Uuid,
+        uploader_id -> Uuid,
+        message_id -> Nullable<Uuid>,
+        filename -> Text,
+        content_type -> Text,
+        sniffed_type -> Nullable<Text>,
+        size -> Int8,
+        status -> Text,
+        storage_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     chat_members (chat_id, user_id) {
         chat_id -> Uuid,
         user_id -> Uuid,
@@ -75,6 +94,9 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(attachments -> chats (chat_id));
+diesel::joinable!(attachments -> messages (message_id));
+diesel::joinable!(attachments -> users (uploader_id));
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(chat_members -> users (user_id));
 diesel::joinable!(message_reactions -> messages (message_id));
@@ -82,6 +104,7 @@ diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    attachments,
     chat_members,
     chats,
     message_reactions,

@@ -5,6 +5,7 @@
 //! So nothing is served undocumented or documented unserved, and adding a route is adding
 //! its handler to the list.
 
+pub mod attachments;
 pub mod auth;
 pub mod chats;
 pub mod extract;
@@ -76,6 +77,10 @@ operations! {
     messages::delete,
     messages::react,
     messages::changes,
+    attachments::start,
+    attachments::complete,
+    attachments::download,
+    attachments::thumbnail,
     storage::upload,
     storage::download,
     ws::upgrade,

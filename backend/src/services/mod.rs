@@ -1,6 +1,7 @@
 //! One function per use case, called from both doors (REST handlers and socket events).
 //! Authorization happens here, so neither door can forget it (promise 5).
 
+pub mod attachments;
 pub mod auth;
 pub mod chats;
 pub mod members;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod abuse;
+mod attachments;
 mod auth;
 mod authorization;
 mod bad_input;

@@ -1,0 +1,336 @@
+//! File sharing end to end (DESIGN.md, "Attachments"): start an upload, `PUT` the bytes on
+//! the signed URL, complete, download through the membership check. Against the local
+//! store, which the backend serves itself.
+
+use std::io::Cursor;
+
+use confab_shared::ErrorCode;
+use confab_shared::api::{Attachment, AttachmentStatus, Chat, UploadStarted};
+use confab_test_support::{TestApp, TestUser, assert_error, expect_ok, spawn_app, spawn_app_with};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+async fn start_upload(
+    user: &TestUser,
+    chat: &Chat,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+) -> (StatusCode, Value) {
+    let body = json!({ "filename": filename, "content_type": content_type, "size": size });
+    user.post(&format!("/api/chats/{}/attachments", chat.id), body).await
+}
+
+async fn start(
+    user: &TestUser,
+    chat: &Chat,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+) -> UploadStarted {
+    expect_ok(
+        "starting an upload",
+        &[StatusCode::CREATED],
+        start_upload(user, chat, filename, content_type, size).await,
+    )
+}
+
+/// The upload URL as a browser would resolve it: local-store URLs are paths on the app.
+fn absolute(app: &TestApp, url: &str) -> String {
+    if url.starts_with('/') { app.url(url) } else { url.to_owned() }
+}
+
+/// `PUT`s `bytes` as the upload instructions say (any cookie-less client would do).
+async fn put(app: &TestApp, started: &UploadStarted, bytes: Vec<u8>) -> StatusCode {
+    put_to(app, &started.upload.url, started, bytes).await
+}
+
+async fn put_to(app: &TestApp, url: &str, started: &UploadStarted, bytes: Vec<u8>) -> StatusCode {
+    let mut request = app.anonymous().request(Method::PUT, absolute(app, url)).body(bytes);
+    for (name, value) in &started.upload.headers {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("uploading").status()
+}
+
+async fn complete_raw(user: &TestUser, started: &UploadStarted) -> (StatusCode, Value) {
+    let attachment = &started.attachment;
+    user.post(&format!("/api/chats/{}/attachments/{}/complete", attachment.chat_id, attachment.id), json!({}))
+        .await
+}
+
+/// Start, upload, complete: a ready attachment.
+async fn upload(
+    app: &TestApp,
+    user: &TestUser,
+    chat: &Chat,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Attachment {
+    let started = start(user, chat, filename, content_type, bytes.len()).await;
+    assert_eq!(put(app, &started, bytes.to_vec()).await, StatusCode::OK, "uploading {filename}");
+    let ready: Attachment = expect_ok("completing", &[StatusCode::OK], complete_raw(user, &started).await);
+    assert_eq!(ready.status, AttachmentStatus::Ready);
+    ready
+}
+
+/// `GET path` as `user`: the redirect's target, fetched without any cookie.
+async fn download(app: &TestApp, user: &TestUser, path: &str) -> reqwest::Response {
+    let redirect = user.client.get(app.url(path)).send().await.expect("asking for a download");
+    assert_eq!(redirect.status(), StatusCode::FOUND, "{path} redirects to storage");
+    let location =
+        redirect.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).expect("a Location");
+    app.anonymous().get(absolute(app, location)).send().await.expect("downloading")
+}
+
+async fn download_status(app: &TestApp, user: &TestUser, path: &str) -> StatusCode {
+    user.client.get(app.url(path)).send().await.expect("asking for a download").status()
+}
+
+fn header_of(response: &reqwest::Response, name: header::HeaderName) -> &str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+/// A test picture in `format`, `width`×`height`.
+fn picture(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+    let image =
+        DynamicImage::ImageRgb8(ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 90])));
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).expect("encoding a test picture");
+    out.into_inner()
+}
+
+async fn pair(app: &TestApp) -> (TestUser, TestUser, Chat) {
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let chat = alice.create_direct(&bob).await;
+    (alice, bob, chat)
+}
+
+#[tokio::test]
+async fn a_file_goes_up_and_comes_back_as_a_download() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let bytes = b"line one\nline two\n".to_vec();
+    let started = start(&alice, &chat, "notes.txt", "text/plain", bytes.len()).await;
+    assert_eq!(started.attachment.status, AttachmentStatus::Pending);
+    assert_eq!(started.upload.method, "PUT");
+    assert_eq!(started.upload.headers.get("Content-Type").map(String::as_str), Some("text/plain"));
+    assert_eq!(put(&app, &started, bytes.clone()).await, StatusCode::OK);
+
+    let ready: Attachment = expect_ok("completing", &[StatusCode::OK], complete_raw(&alice, &started).await);
+    assert_eq!(ready.status, AttachmentStatus::Ready);
+    assert_eq!((ready.filename.as_str(), ready.size), ("notes.txt", bytes.len() as u64));
+    assert_eq!(ready.url, format!("/api/attachments/{}", ready.id));
+    assert_eq!(ready.thumbnail_url, None);
+    let again: Attachment =
+        expect_ok("completing twice", &[StatusCode::OK], complete_raw(&alice, &started).await);
+    assert_eq!(again, ready);
+
+    let response = download(&app, &alice, &ready.url).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header_of(&response, header::CONTENT_TYPE), "application/octet-stream");
+    assert_eq!(
+        header_of(&response, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"notes.txt\"; filename*=UTF-8''notes.txt"
+    );
+    assert_eq!(header_of(&response, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(header_of(&response, header::CONTENT_SECURITY_POLICY), "sandbox");
+    assert_eq!(response.bytes().await.expect("the body"), bytes);
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_before_any_upload() {
+    let app = spawn_app_with(|s| s.limits.upload_bytes_max = 1000).await;
+    let (alice, _bob, chat) = pair(&app).await;
+    assert_error(
+        "too big",
+        &start_upload(&alice, &chat, "big.bin", "application/zip", 1001).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Validation,
+    );
+    start(&alice, &chat, "fits.bin", "application/zip", 1000).await;
+    for (name, content_type, size) in [
+        ("", "text/plain", 1),
+        ("a/b.txt", "text/plain", 1),
+        ("a.txt", "plain", 1),
+        ("a.txt", "text/plain", 0),
+    ] {
+        let response = start_upload(&alice, &chat, name, content_type, size).await;
+        assert_error(
+            &format!("{name:?} {content_type:?} {size}"),
+            &response,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Validation,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_size_is_refused_and_nothing_is_kept() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let started = start(&alice, &chat, "a.txt", "text/plain", 10).await;
+    assert_eq!(put(&app, &started, vec![b'a'; 11]).await, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(put(&app, &started, vec![b'a'; 9]).await, StatusCode::BAD_REQUEST);
+    assert_error(
+        "nothing stored",
+        &complete_raw(&alice, &started).await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    );
+    // The signed type is part of the bargain too.
+    let wrong_type = app
+        .anonymous()
+        .put(absolute(&app, &started.upload.url))
+        .header(header::CONTENT_TYPE, "text/html")
+        .body(vec![b'a'; 10])
+        .send()
+        .await
+        .expect("uploading");
+    assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(put(&app, &started, vec![b'a'; 10]).await, StatusCode::OK);
+    assert_eq!(
+        put(&app, &started, vec![b'b'; 10]).await,
+        StatusCode::CONFLICT,
+        "an upload never replaces a file"
+    );
+    expect_ok::<Attachment>("completing", &[StatusCode::OK], complete_raw(&alice, &started).await);
+}
+
+#[tokio::test]
+async fn tampered_upload_urls_are_refused() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let started = start(&alice, &chat, "a.txt", "text/plain", 10).await;
+    let url = &started.upload.url;
+    let other = start(&alice, &chat, "b.txt", "text/plain", 10).await;
+    let other_key = other.upload.url.split('?').next().expect("a path");
+    let tampered = [
+        url.replace("size=10", "size=11"),
+        url.replace("expires=", "expires=9"),
+        format!("{other_key}?{}", url.split_once('?').expect("a query").1),
+        url.replace("sig=", "sig=00"),
+        url.split("&sig=").next().expect("a URL").to_owned(),
+    ];
+    for url in tampered {
+        let bytes = if url.contains("size=11") { vec![b'a'; 11] } else { vec![b'a'; 10] };
+        let status = put_to(&app, &url, &started, bytes).await;
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::BAD_REQUEST, "{url}: {status}");
+    }
+    assert_error(
+        "nothing stored",
+        &complete_raw(&alice, &started).await,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
+    );
+}
+
+#[tokio::test]
+async fn strangers_get_404_everywhere() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let mallory = app.register("mallory").await;
+    let started = start(&alice, &chat, "a.txt", "text/plain", 3).await;
+    assert_eq!(put(&app, &started, b"abc".to_vec()).await, StatusCode::OK);
+    assert_error(
+        "starting in a stranger's chat",
+        &start_upload(&mallory, &chat, "x.txt", "text/plain", 3).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+    );
+    assert_error(
+        "completing someone else's",
+        &complete_raw(&mallory, &started).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+    );
+    let ready: Attachment = expect_ok("completing", &[StatusCode::OK], complete_raw(&alice, &started).await);
+    assert_eq!(download_status(&app, &mallory, &ready.url).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        download_status(&app, &mallory, &format!("/api/attachments/{}", uuid::Uuid::new_v4())).await,
+        StatusCode::NOT_FOUND
+    );
+    let anonymous = app.anonymous().get(app.url(&ready.url)).send().await.expect("asking");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_removed_member_loses_access_at_once() {
+    let app = spawn_app().await;
+    let owner = app.register("owner").await;
+    let alice = app.register("alice").await;
+    let group = owner.create_group("files", &[&alice]).await;
+    let ready = upload(&app, &alice, &group, "a.txt", "text/plain", b"abc").await;
+    assert_eq!(download_status(&app, &alice, &ready.url).await, StatusCode::FOUND);
+    let (status, _) =
+        owner.request(Method::DELETE, &format!("/api/chats/{}/members/{}", group.id, alice.id()), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(download_status(&app, &alice, &ready.url).await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hostile_files_download_as_attachments_that_never_run() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let html = b"<!doctype html><html><script>alert(document.cookie)</script></html>";
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    for (name, declared, bytes) in [
+        ("page.html", "text/html", &html[..]),
+        ("drawing.svg", "image/svg+xml", &svg[..]),
+        ("cat.png", "image/png", &html[..]),
+    ] {
+        let ready = upload(&app, &alice, &chat, name, declared, bytes).await;
+        assert_eq!(ready.thumbnail_url, None, "{name}");
+        assert!(!ready.content_type.starts_with("image/png"), "{name} is not shown as a picture");
+        let response = download(&app, &alice, &ready.url).await;
+        assert_eq!(header_of(&response, header::CONTENT_TYPE), "application/octet-stream", "{name}");
+        assert!(header_of(&response, header::CONTENT_DISPOSITION).starts_with("attachment;"), "{name}");
+        assert_eq!(header_of(&response, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{name}");
+        assert_eq!(header_of(&response, header::CONTENT_SECURITY_POLICY), "sandbox", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn pictures_get_their_size_a_thumbnail_and_are_shown_inline() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    // Opaque previews are JPEG; GIF decodes with an alpha channel, so its preview is WebP.
+    for (format, media, name, preview_type) in [
+        (ImageFormat::Jpeg, "image/jpeg", "photo.jpg", "image/jpeg"),
+        (ImageFormat::Png, "image/png", "shot.png", "image/jpeg"),
+        (ImageFormat::Gif, "image/gif", "anim.gif", "image/webp"),
+        (ImageFormat::WebP, "image/webp", "pic.webp", "image/jpeg"),
+    ] {
+        // Declared as something else: the bytes decide.
+        let ready =
+            upload(&app, &alice, &chat, name, "application/octet-stream", &picture(format, 800, 500)).await;
+        assert_eq!(ready.content_type, media);
+        assert_eq!((ready.width, ready.height), (Some(800), Some(500)), "{name}");
+        let thumbnail_url = ready.thumbnail_url.clone().expect("a thumbnail");
+        assert_eq!(thumbnail_url, format!("/api/attachments/{}/thumbnail", ready.id));
+
+        let original = download(&app, &alice, &ready.url).await;
+        assert_eq!(header_of(&original, header::CONTENT_TYPE), media, "{name}");
+        assert_eq!(header_of(&original, header::CONTENT_DISPOSITION), "inline", "{name}");
+        let thumbnail = download(&app, &alice, &thumbnail_url).await;
+        assert_eq!(header_of(&thumbnail, header::CONTENT_TYPE), preview_type, "{name}");
+        let small =
+            image::load_from_memory(&thumbnail.bytes().await.expect("the thumbnail")).expect("decodes");
+        assert_eq!((small.width(), small.height()), (400, 250), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_without_a_picture_has_no_thumbnail() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let ready = upload(&app, &alice, &chat, "a.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n").await;
+    assert_eq!(ready.content_type, "application/pdf");
+    assert_eq!(
+        download_status(&app, &alice, &format!("{}/thumbnail", ready.url)).await,
+        StatusCode::NOT_FOUND
+    );
+}
