@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::cache::{Cache, keys};
 use crate::db::messages::{self as db, Batch, Inserted, NewMessage};
+use crate::db::models::{AttachmentRow, MessageRow};
 use crate::error::{AppError, AppResult};
 use crate::metrics;
 use crate::realtime::Events;
@@ -147,7 +148,7 @@ async fn commit(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> anyhow::R
 
 /// After the commit: forget the cached views, announce in commit order, then acknowledge.
 async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job>, committed: Batch) {
-    let Batch { outcomes, members } = committed;
+    let Batch { outcomes, members, attachments } = committed;
     let mut changed: Vec<Uuid> = outcomes
         .iter()
         .filter_map(|o| if let Inserted::Created(row) = o { Some(row.chat_id) } else { None })
@@ -163,22 +164,31 @@ async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job
         .await;
     let members: HashMap<Uuid, Vec<UserId>> =
         members.into_iter().map(|(chat, ids)| (chat, ids.into_iter().map(UserId).collect())).collect();
+    let with_attachments = |row: &MessageRow| {
+        let mut message = row.to_api();
+        message.attachments =
+            attachments.get(&row.id).map_or_else(Vec::new, |a| a.iter().map(AttachmentRow::to_api).collect());
+        message
+    };
     for (job, outcome) in jobs.zip(outcomes) {
         let result = match outcome {
             Inserted::Created(row) => {
-                let message = row.to_api();
+                let message = with_attachments(&row);
                 let event = ServerEvent::MessageCreated { message: message.clone() };
                 events.to_chat(message.chat_id, members.get(&row.chat_id).map_or(&[], Vec::as_slice), &event);
                 Ok(Sent { message, created: true })
             }
             Inserted::Existing(row) if row.chat_id == job.new.chat_id => {
-                Ok(Sent { message: row.to_api(), created: false })
+                Ok(Sent { message: with_attachments(&row), created: false })
             }
             Inserted::Existing(_) => {
                 Err(AppError::Conflict("client_id was already used for another message".into()))
             }
             Inserted::NotMember => Err(AppError::NotFound),
             Inserted::ChatClosed => Err(AppError::Forbidden("this chat is closed".into())),
+            Inserted::AttachmentsUnavailable => Err(AppError::Validation(
+                "attach only your own completed uploads to this chat, each to one message".into(),
+            )),
         };
         let _ = job.reply.send(result);
     }

@@ -51,10 +51,16 @@ fn deliver(
     body: String,
     attempt: u32,
 ) {
-    let event = ClientEvent::SendMessage { chat_id, client_id, body: body.clone() };
+    let event =
+        ClientEvent::SendMessage { chat_id, client_id, body: body.clone(), attachment_ids: Vec::new() };
     if !realtime.send(&event) {
         spawn_local(async move {
-            match api::send_message(chat_id, &SendMessageRequest { client_id, body }).await {
+            match api::send_message(
+                chat_id,
+                &SendMessageRequest { client_id, body, attachment_ids: Vec::new() },
+            )
+            .await
+            {
                 Ok(message) => {
                     let follow_ups = store.apply(ServerEvent::MessageCreated { message });
                     store.run(follow_ups);

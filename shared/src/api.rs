@@ -175,6 +175,9 @@ pub struct Message {
     /// Reactions, each emoji with who reacted, in the order they were first used.
     #[serde(default)]
     pub reactions: Vec<Reaction>,
+    /// Files sent with the message, in upload order; none once deleted.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither
@@ -207,8 +210,12 @@ pub struct MessagePage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessageRequest {
     pub client_id: ClientId,
+    /// May be empty when `attachment_ids` names at least one file.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::message_body))]
     pub body: String,
+    /// My ready, not yet attached uploads to this chat (at most 10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// `GET /api/limits` (no sign-in needed): the caps a client must respect, as this server

@@ -204,6 +204,11 @@ impl MessageBody {
         Ok(Self(body.to_owned()))
     }
 
+    /// The body of a message that carries files: it may be empty.
+    pub fn parse_optional(input: &str) -> Result<Self, ValidationError> {
+        if input.trim().is_empty() { Ok(Self(String::new())) } else { Self::parse(input) }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

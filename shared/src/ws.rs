@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Chat, Message, User};
 use crate::error::{ApiError, ErrorCode};
-use crate::ids::{ChatId, ClientId, MessageId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 
 /// What a client may ask over the socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +18,9 @@ pub enum ClientEvent {
         chat_id: ChatId,
         client_id: ClientId,
         body: String,
+        /// As in `POST /api/chats/{id}/messages`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachment_ids: Vec<AttachmentId>,
     },
     Typing {
         chat_id: ChatId,

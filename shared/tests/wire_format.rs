@@ -40,6 +40,7 @@ fn message() -> Message {
         deleted: false,
         change_seq: 7,
         reactions: vec![],
+        attachments: vec![],
     }
 }
 
@@ -47,7 +48,7 @@ fn message_json() -> Value {
     json!({
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
-        "change_seq": 7, "reactions": []
+        "change_seq": 7, "reactions": [], "attachments": []
     })
 }
 
@@ -90,7 +91,12 @@ where
 fn client_events() {
     let chat_id = ChatId(id(C1));
     assert_wire(
-        ClientEvent::SendMessage { chat_id, client_id: ClientId(id(K1)), body: "hi".into() },
+        ClientEvent::SendMessage {
+            chat_id,
+            client_id: ClientId(id(K1)),
+            body: "hi".into(),
+            attachment_ids: vec![],
+        },
         json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "hi"}}),
     );
     assert_wire(ClientEvent::Typing { chat_id }, json!({"type": "typing", "data": {"chat_id": C1}}));

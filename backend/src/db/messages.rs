@@ -12,8 +12,8 @@ use uuid::Uuid;
 use confab_shared::UserId;
 use confab_shared::api::{Message, Reaction};
 
-use super::models::{MessageRow, ReactionRow};
-use super::schema::{chat_members, chats, message_reactions, messages};
+use super::models::{AttachmentRow, MessageRow, ReactionRow};
+use super::schema::{attachments, chat_members, chats, message_reactions, messages};
 
 /// A message about to be stored; `seq` is assigned by [`insert_batch`].
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct NewMessage {
     pub client_id: Uuid,
     pub body: String,
     pub body_html: String,
+    /// Uploads to attach: the sender's own, ready, unattached, of this chat.
+    pub attachment_ids: Vec<Uuid>,
 }
 
 /// What became of one message of a batch.
@@ -36,6 +38,9 @@ pub enum Inserted {
     /// The sender is not a member of the chat (or there is no such chat).
     NotMember,
     ChatClosed,
+    /// An attachment is not the sender's ready, unattached upload to this chat (or another
+    /// message took it first): nothing is stored.
+    AttachmentsUnavailable,
 }
 
 /// A committed batch: each message's outcome, in the order given, and the members of
@@ -43,6 +48,8 @@ pub enum Inserted {
 pub struct Batch {
     pub outcomes: Vec<Inserted>,
     pub members: HashMap<Uuid, Vec<Uuid>>,
+    /// The attachments of every message returned, created or found, by message id.
+    pub attachments: HashMap<Uuid, Vec<AttachmentRow>>,
 }
 
 /// Stores many messages in one transaction: one commit, so one fsync, for all of them.
@@ -53,6 +60,8 @@ pub struct Batch {
 /// - Promise 2: originals of retries are looked up first and returned instead.
 /// - Promise 5: only members may send; membership is read from PostgreSQL, never a cache.
 /// - A sender has read their own message, so their read position moves with it.
+/// - Attachments are claimed under row locks: each is attached once, by its uploader, in
+///   its chat, or the message is not stored.
 ///
 /// Promise 1: the caller acknowledges only after this returns (committed).
 pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> QueryResult<Batch> {
@@ -99,6 +108,9 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
             .map(|(id, seq, change)| (id, (seq, change)))
             .collect();
 
+        let mut unclaimed = lock_unattached(conn, batch).await?;
+        let mut attachments: HashMap<Uuid, Vec<AttachmentRow>> = HashMap::new();
+
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut rows = Vec::new();
         for new in batch {
@@ -115,6 +127,13 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 outcomes.push(Inserted::ChatClosed);
                 continue;
             };
+            let Some(claimed) = claim(&mut unclaimed, new) else {
+                outcomes.push(Inserted::AttachmentsUnavailable);
+                continue;
+            };
+            if !claimed.is_empty() {
+                attachments.insert(new.id, claimed);
+            }
             *seq += 1;
             *change += 1;
             let row = MessageRow {
@@ -134,8 +153,19 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
             outcomes.push(Inserted::Created(row.clone()));
             rows.push(row);
         }
+        let existing: Vec<Uuid> = outcomes
+            .iter()
+            .filter_map(|o| if let Inserted::Existing(row) = o { Some(row.id) } else { None })
+            .collect();
+        if !existing.is_empty() {
+            for row in super::attachments::for_messages(conn, &existing).await? {
+                if let Some(message_id) = row.message_id {
+                    attachments.entry(message_id).or_default().push(row);
+                }
+            }
+        }
         if rows.is_empty() {
-            return Ok(Batch { outcomes, members });
+            return Ok(Batch { outcomes, members, attachments });
         }
 
         let touched: Vec<&Uuid> = chat_ids.iter().filter(|id| rows.iter().any(|r| r.chat_id == **id)).collect();
@@ -203,9 +233,73 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         .bind::<Array<sql_types::Int8>, _>(&seqs_read)
         .execute(conn)
         .await?;
-        Ok(Batch { outcomes, members })
+        attach(conn, &attachments).await?;
+        Ok(Batch { outcomes, members, attachments })
     })
     .await
+}
+
+/// The batch's wanted attachments that are ready and unattached, locked until the commit:
+/// a concurrent batch (another node's) waits, then no longer finds them unattached.
+async fn lock_unattached(
+    conn: &mut AsyncPgConnection,
+    batch: &[NewMessage],
+) -> QueryResult<HashMap<Uuid, AttachmentRow>> {
+    let wanted: Vec<Uuid> = batch.iter().flat_map(|m| m.attachment_ids.iter().copied()).collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(attachments::table
+        .filter(attachments::id.eq_any(&wanted))
+        .filter(attachments::status.eq(AttachmentRow::READY))
+        .filter(attachments::message_id.is_null())
+        .for_update()
+        .select(AttachmentRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect())
+}
+
+/// Takes `new`'s attachments out of `unclaimed`, all or none, when every one is the
+/// sender's upload to this chat; in upload order, marked as attached to `new`.
+fn claim(unclaimed: &mut HashMap<Uuid, AttachmentRow>, new: &NewMessage) -> Option<Vec<AttachmentRow>> {
+    let usable = new.attachment_ids.iter().all(|id| {
+        unclaimed.get(id).is_some_and(|a| a.chat_id == new.chat_id && a.uploader_id == new.sender_id)
+    });
+    if !usable {
+        return None;
+    }
+    let mut claimed: Vec<AttachmentRow> = new
+        .attachment_ids
+        .iter()
+        .filter_map(|id| unclaimed.remove(id))
+        .map(|row| AttachmentRow { message_id: Some(new.id), ..row })
+        .collect();
+    claimed.sort_by_key(|a| (a.created_at, a.id));
+    Some(claimed)
+}
+
+/// Records the claimed attachments' messages, in one statement.
+async fn attach(
+    conn: &mut AsyncPgConnection,
+    claimed: &HashMap<Uuid, Vec<AttachmentRow>>,
+) -> QueryResult<()> {
+    let (ids, message_ids): (Vec<Uuid>, Vec<Uuid>) =
+        claimed.values().flatten().filter_map(|a| a.message_id.map(|message_id| (a.id, message_id))).unzip();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE attachments AS a SET message_id = v.message_id \
+         FROM unnest($1::uuid[], $2::uuid[]) AS v(id, message_id) WHERE a.id = v.id",
+    )
+    .bind::<Array<sql_types::Uuid>, _>(&ids)
+    .bind::<Array<sql_types::Uuid>, _>(&message_ids)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// Promise 2: the message a sender already stored under this `client_id`, if any.
@@ -362,13 +456,14 @@ pub async fn edit(
     .or_else(missing_on_rollback)
 }
 
-/// Turns a message into a tombstone: its body and reactions are erased, the row (and so
-/// its seq) stays.
+/// Turns a message into a tombstone: its body, reactions and attachments are erased, the
+/// row (and so its seq) stays. Returns the attachments' rows, whose objects the caller
+/// deletes from storage.
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     chat_id: Uuid,
     message_id: Uuid,
-) -> QueryResult<Changed<MessageRow>> {
+) -> QueryResult<Changed<(MessageRow, Vec<AttachmentRow>)>> {
     conn.transaction(async |conn| {
         let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
         let row = diesel::update(
@@ -391,7 +486,8 @@ pub async fn delete(
         diesel::delete(message_reactions::table.filter(message_reactions::message_id.eq(message_id)))
             .execute(conn)
             .await?;
-        Ok(Changed::Done(row))
+        let files = super::attachments::delete_for_message(conn, message_id).await?;
+        Ok(Changed::Done((row, files)))
     })
     .await
     .or_else(missing_on_rollback)
@@ -475,15 +571,24 @@ pub async fn reactions(conn: &mut AsyncPgConnection, message_id: Uuid) -> QueryR
     Ok(group_reactions(rows.iter()))
 }
 
-/// API messages with their reactions: one extra query whatever the count.
+/// API messages with their reactions and attachments: two extra queries whatever the count.
 pub async fn to_api(conn: &mut AsyncPgConnection, rows: &[MessageRow]) -> QueryResult<Vec<Message>> {
     let ids: Vec<Uuid> = rows.iter().filter(|m| m.deleted_at.is_none()).map(|m| m.id).collect();
-    let reactions = if ids.is_empty() { Vec::new() } else { reaction_rows(conn, &ids).await? };
+    if ids.is_empty() {
+        return Ok(rows.iter().map(MessageRow::to_api).collect());
+    }
+    let reactions = reaction_rows(conn, &ids).await?;
+    let attachments = super::attachments::for_messages(conn, &ids).await?;
     Ok(rows
         .iter()
         .map(|row| {
             let mut message = row.to_api();
             message.reactions = group_reactions(reactions.iter().filter(|r| r.message_id == row.id));
+            message.attachments = attachments
+                .iter()
+                .filter(|a| a.message_id == Some(row.id))
+                .map(AttachmentRow::to_api)
+                .collect();
             message
         })
         .collect())

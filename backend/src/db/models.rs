@@ -112,6 +112,7 @@ impl MessageRow {
             deleted,
             change_seq: self.change_seq,
             reactions: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }

@@ -50,8 +50,9 @@ pub async fn send(
     path: web::Path<ChatId>,
     body: web::Json<SendMessageRequest>,
 ) -> AppResult<HttpResponse> {
-    let SendMessageRequest { client_id, body } = body.into_inner();
-    let sent = services::messages::send(&state, &auth, path.into_inner(), client_id, &body).await?;
+    let SendMessageRequest { client_id, body, attachment_ids } = body.into_inner();
+    let sent =
+        services::messages::send(&state, &auth, path.into_inner(), client_id, &body, &attachment_ids).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }
 

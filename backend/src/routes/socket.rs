@@ -264,8 +264,8 @@ async fn handle_text(state: &AppState, auth: &Authenticated, text: ByteString) -
         }
     };
     match event {
-        ClientEvent::SendMessage { chat_id, client_id, body } => {
-            match services::messages::send(state, auth, chat_id, client_id, &body).await {
+        ClientEvent::SendMessage { chat_id, client_id, body, attachment_ids } => {
+            match services::messages::send(state, auth, chat_id, client_id, &body, &attachment_ids).await {
                 // The hub delivered `message_created` to this socket too.
                 Ok(sent) if sent.created => None,
                 // A retry: only this socket needs the ack again.

@@ -1,10 +1,12 @@
 //! Messages: sending (durable, idempotent, ordered: promises 1–3) and reading history.
 
 use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage};
-use confab_shared::limits::{PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX};
+use confab_shared::limits::{
+    ATTACHMENTS_PER_MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX,
+};
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
-use confab_shared::{ChatId, ClientId, MessageId};
+use confab_shared::{AttachmentId, ChatId, ClientId, MessageId};
 use uuid::Uuid;
 
 use super::chats::{VIEW_CACHE_TTL, forget_newest_page, require_member};
@@ -20,14 +22,24 @@ use crate::state::AppState;
 /// Stores a message through the group commit (promises 1–3, 5) and, once committed, fans
 /// `message_created` out to every connection of every member (the sender's own tabs
 /// included: that is their ack). Markdown is rendered here, once, in the caller's task.
+///
+/// Files: my own ready, unattached uploads to this chat, at most
+/// [`ATTACHMENTS_PER_MESSAGE_MAX`]; the body may then be empty. Whether they still are is
+/// decided in the commit's transaction, so a file can't be attached twice.
 pub async fn send(
     state: &AppState,
     me: &Authenticated,
     chat_id: ChatId,
     client_id: ClientId,
     body: &str,
+    attachment_ids: &[AttachmentId],
 ) -> AppResult<Sent> {
-    let body = MessageBody::parse(body)?;
+    let body = if attachment_ids.is_empty() {
+        MessageBody::parse(body)?
+    } else {
+        MessageBody::parse_optional(body)?
+    };
+    let attachment_ids = distinct_attachments(attachment_ids)?;
     state.limits.check_send(me.user_id()).await?;
     let body_html = crate::markdown::render(body.as_str());
     state
@@ -39,8 +51,24 @@ pub async fn send(
             client_id: client_id.0,
             body: body.into_inner(),
             body_html,
+            attachment_ids,
         })
         .await
+}
+
+fn distinct_attachments(ids: &[AttachmentId]) -> AppResult<Vec<Uuid>> {
+    if ids.len() > ATTACHMENTS_PER_MESSAGE_MAX {
+        return Err(AppError::Validation(format!(
+            "a message can carry at most {ATTACHMENTS_PER_MESSAGE_MAX} files"
+        )));
+    }
+    let mut distinct: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != ids.len() {
+        return Err(AppError::Validation("a file is named twice".into()));
+    }
+    Ok(distinct)
 }
 
 /// A page of a chat's history, ascending by seq (promise 4 uses `after`).
@@ -144,13 +172,15 @@ pub async fn delete(
             ));
         }
     }
-    let row = changed(messages::delete(&mut conn, chat_id.0, message_id.0).await?)?;
+    let (row, files) = changed(messages::delete(&mut conn, chat_id.0, message_id.0).await?)?;
+    drop(conn);
     messages_changed(state, chat_id).await;
     state.events.to_chat(
         chat_id,
         &members,
         &ServerEvent::MessageDeleted { chat_id, message_id, change_seq: row.change_seq },
     );
+    super::attachments::delete_objects(state, &files).await;
     Ok(())
 }
 

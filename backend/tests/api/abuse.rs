@@ -109,6 +109,7 @@ async fn sends_are_limited_per_user_across_rest_sockets_and_nodes_and_refused_on
             chat_id: chat.id,
             client_id: *client_id,
             body: format!("socket {i}"),
+            attachment_ids: vec![],
         })
         .await;
     }

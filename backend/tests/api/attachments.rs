@@ -4,8 +4,11 @@
 
 use std::io::Cursor;
 
-use confab_shared::ErrorCode;
-use confab_shared::api::{Attachment, AttachmentStatus, Chat, UploadStarted};
+use confab_shared::api::{
+    Attachment, AttachmentStatus, ChangesPage, Chat, HistoryQuery, Message, UploadStarted,
+};
+use confab_shared::ws::ClientEvent;
+use confab_shared::{AttachmentId, ClientId, ErrorCode};
 use confab_test_support::{TestApp, TestUser, assert_error, expect_ok, spawn_app, spawn_app_with};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 use reqwest::{Method, StatusCode, header};
@@ -333,4 +336,146 @@ async fn a_file_without_a_picture_has_no_thumbnail() {
         download_status(&app, &alice, &format!("{}/thumbnail", ready.url)).await,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn send_with(user: &TestUser, chat: &Chat, body: &str, files: &[&Attachment]) -> (StatusCode, Value) {
+    let ids: Vec<AttachmentId> = files.iter().map(|a| a.id).collect();
+    let request = json!({ "client_id": uuid::Uuid::new_v4(), "body": body, "attachment_ids": ids });
+    user.post(&format!("/api/chats/{}/messages", chat.id), request).await
+}
+
+/// The files in the app's upload directory (none of its own bookkeeping).
+fn stored_files(app: &TestApp) -> Vec<String> {
+    let confab_backend::config::StorageSettings::Local { dir, .. } = &app.settings.storage else {
+        panic!("a local store");
+    };
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the upload directory")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn files_ride_with_the_message_live_in_history_and_in_changes() {
+    let app = spawn_app().await;
+    let (alice, bob, chat) = pair(&app).await;
+    let mut bob_ws = bob.ws().await;
+    let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
+    let photo =
+        upload(&app, &alice, &chat, "photo.png", "image/png", &picture(ImageFormat::Png, 40, 30)).await;
+    assert_eq!(download_status(&app, &bob, &notes.url).await, StatusCode::NOT_FOUND, "not shared yet");
+
+    let sent: Message = expect_ok(
+        "sending files alone",
+        &[StatusCode::CREATED],
+        send_with(&alice, &chat, "", &[&notes, &photo]).await,
+    );
+    assert_eq!(sent.body, "");
+    assert_eq!(sent.attachments, vec![notes.clone(), photo.clone()]);
+    assert_eq!(bob_ws.recv_message().await, sent);
+    for _ in 0..2 {
+        // The second read comes from the cached newest page.
+        assert_eq!(bob.history(chat.id, HistoryQuery::default()).await.messages, vec![sent.clone()]);
+    }
+    let changes: ChangesPage = expect_ok(
+        "changes",
+        &[StatusCode::OK],
+        bob.get(&format!("/api/chats/{}/changes?since=0", chat.id)).await,
+    );
+    assert_eq!(changes.messages, vec![sent.clone()]);
+    let response = download(&app, &bob, &notes.url).await;
+    assert_eq!(response.bytes().await.expect("the body"), &b"hello"[..]);
+}
+
+#[tokio::test]
+async fn files_can_be_sent_over_the_socket() {
+    let app = spawn_app().await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let mut alice_ws = alice.ws().await;
+    let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
+    let client_id = ClientId(uuid::Uuid::new_v4());
+    alice_ws
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "see".into(),
+            attachment_ids: vec![notes.id],
+        })
+        .await;
+    let ack = alice_ws.recv_message().await;
+    assert_eq!((ack.client_id, ack.attachments), (client_id, vec![notes]));
+}
+
+#[tokio::test]
+async fn a_file_is_attached_once_by_its_uploader_in_its_chat() {
+    let app = spawn_app().await;
+    let (alice, bob, chat) = pair(&app).await;
+    let carol = app.register("carol").await;
+    let other_chat = alice.create_direct(&carol).await;
+    let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
+    let pending = start(&alice, &chat, "later.txt", "text/plain", 5).await.attachment;
+
+    let refused = [
+        ("someone else's upload", send_with(&bob, &chat, "mine now", &[&notes]).await),
+        ("to another chat", send_with(&alice, &other_chat, "moved", &[&notes]).await),
+        ("not completed", send_with(&alice, &chat, "early", &[&pending]).await),
+        ("named twice", send_with(&alice, &chat, "twice", &[&notes, &notes]).await),
+        ("empty without files", send_with(&alice, &chat, " ", &[]).await),
+    ];
+    for (what, response) in &refused {
+        assert_error(what, response, StatusCode::BAD_REQUEST, ErrorCode::Validation);
+    }
+    expect_ok::<Message>(
+        "attaching",
+        &[StatusCode::CREATED],
+        send_with(&alice, &chat, "here", &[&notes]).await,
+    );
+    assert_error(
+        "attaching again",
+        &send_with(&alice, &chat, "again", &[&notes]).await,
+        StatusCode::BAD_REQUEST,
+        ErrorCode::Validation,
+    );
+    let too_many: Vec<Attachment> = (0..11).map(|_| notes.clone()).collect();
+    let ids: Vec<&Attachment> = too_many.iter().collect();
+    assert_error(
+        "eleven files",
+        &send_with(&alice, &chat, "many", &ids).await,
+        StatusCode::BAD_REQUEST,
+        ErrorCode::Validation,
+    );
+    let page = bob.history(chat.id, HistoryQuery::default()).await;
+    assert_eq!(page.messages.len(), 1, "nothing refused was stored");
+}
+
+#[tokio::test]
+async fn deleting_a_message_deletes_its_files() {
+    let app = spawn_app().await;
+    let (alice, bob, chat) = pair(&app).await;
+    let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
+    let photo =
+        upload(&app, &alice, &chat, "photo.png", "image/png", &picture(ImageFormat::Png, 40, 30)).await;
+    let kept = upload(&app, &alice, &chat, "kept.txt", "text/plain", b"kept").await;
+    let sent: Message =
+        expect_ok("sending", &[StatusCode::CREATED], send_with(&alice, &chat, "", &[&notes, &photo]).await);
+    expect_ok::<Message>(
+        "sending another",
+        &[StatusCode::CREATED],
+        send_with(&alice, &chat, "", &[&kept]).await,
+    );
+    assert_eq!(stored_files(&app).len(), 4, "three files and a thumbnail: {:?}", stored_files(&app));
+
+    let (status, _) =
+        alice.request(Method::DELETE, &format!("/api/chats/{}/messages/{}", chat.id, sent.id), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(stored_files(&app), vec![kept.id.0.simple().to_string()]);
+    for url in [&notes.url, &photo.url, photo.thumbnail_url.as_ref().expect("a thumbnail")] {
+        assert_eq!(download_status(&app, &bob, url).await, StatusCode::NOT_FOUND, "{url}");
+    }
+    let page = bob.history(chat.id, HistoryQuery::default()).await;
+    assert_eq!(page.messages[0].attachments, vec![], "a tombstone carries no files");
+    assert_eq!(page.messages[1].attachments, vec![kept]);
 }

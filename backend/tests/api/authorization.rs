@@ -135,7 +135,12 @@ async fn a_non_member_never_sees_an_event_and_cannot_act_over_the_socket() {
     // Mallory's attempts over the socket: errors for her, nothing for bob.
     let client_id = ClientId(Uuid::new_v4());
     mallory_ws
-        .send(&ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "let me in".into() })
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "let me in".into(),
+            attachment_ids: vec![],
+        })
         .await;
     let error = mallory_ws.recv_error().await;
     assert_eq!(error.code, ErrorCode::NotFound);
@@ -250,6 +255,7 @@ async fn a_removed_member_gets_not_found_on_every_chat_route() {
             chat_id: chat.id,
             client_id: ClientId(Uuid::new_v4()),
             body: "hi".into(),
+            attachment_ids: vec![],
         })
         .await;
     assert_eq!(bob_ws.recv_error().await.code, ErrorCode::NotFound);

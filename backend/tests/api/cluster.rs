@@ -146,8 +146,12 @@ async fn a_chat_s_messages_arrive_in_seq_order_on_every_node() {
         // Everything in flight at once: the writers batch them and other nodes interleave.
         let ids: Vec<ClientId> = (0..EACH).map(|_| ClientId(Uuid::new_v4())).collect();
         for (i, client_id) in ids.iter().enumerate() {
-            let event =
-                ClientEvent::SendMessage { chat_id: group.id, client_id: *client_id, body: format!("{i}") };
+            let event = ClientEvent::SendMessage {
+                chat_id: group.id,
+                client_id: *client_id,
+                body: format!("{i}"),
+                attachment_ids: vec![],
+            };
             ws.send(&event).await;
         }
         let mut acked = 0;
@@ -232,7 +236,8 @@ impl Ledger {
     /// Sends over the socket and waits for the ack, keeping every event that comes meanwhile.
     async fn send(&mut self, ws: &mut WsClient, chat_id: ChatId, body: &str) -> Message {
         let client_id = ClientId(Uuid::new_v4());
-        ws.send(&ClientEvent::SendMessage { chat_id, client_id, body: body.into() }).await;
+        ws.send(&ClientEvent::SendMessage { chat_id, client_id, body: body.into(), attachment_ids: vec![] })
+            .await;
         loop {
             let event = ws.recv().await;
             self.see(&event);

@@ -152,7 +152,12 @@ async fn with_postgres_stopped_calls_answer_503_with_retry_after_and_work_again_
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let client_id = confab_shared::ClientId(uuid::Uuid::new_v4());
     socket
-        .send(&ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "over the socket".into() })
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "over the socket".into(),
+            attachment_ids: vec![],
+        })
         .await;
     let refused = socket.recv_error().await;
     assert_eq!((refused.code, refused.client_id), (ErrorCode::Unavailable, Some(client_id)));

@@ -116,7 +116,14 @@ async fn a_closed_chat_is_read_only_until_reopened() {
         bob.post(&format!("{path}/messages"), json!({ "client_id": Uuid::new_v4(), "body": "hello?" })).await;
     assert_error("send to a closed chat", &rest, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     let client_id = ClientId(Uuid::new_v4());
-    bob_ws.send(&ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "anyone?".into() }).await;
+    bob_ws
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "anyone?".into(),
+            attachment_ids: vec![],
+        })
+        .await;
     let error = bob_ws.recv_error().await;
     assert_eq!((error.code, error.client_id), (ErrorCode::Forbidden, Some(client_id)));
     assert!(bob.history(chat.id, Default::default()).await.messages.is_empty());

@@ -47,7 +47,12 @@ async fn a_socket_send_is_acked_with_its_client_id_and_delivered() {
     let client_id = new_client_id();
 
     alice_ws
-        .send(&ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "over the socket".into() })
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "over the socket".into(),
+            attachment_ids: vec![],
+        })
         .await;
 
     let ack = alice_ws.recv_message().await;
@@ -106,7 +111,8 @@ async fn a_socket_retry_is_acked_with_the_original_message() {
     let chat = alice.create_direct(&bob).await;
     let mut alice_ws = alice.ws().await;
     let client_id = new_client_id();
-    let send = ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "once".into() };
+    let send =
+        ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "once".into(), attachment_ids: vec![] };
 
     alice_ws.send(&send).await;
     let first = alice_ws.recv_message().await;
@@ -241,14 +247,28 @@ async fn an_invalid_body_is_refused_over_the_socket_which_keeps_working() {
     let mut bob_ws = bob.ws().await;
     let bad = new_client_id();
 
-    alice_ws.send(&ClientEvent::SendMessage { chat_id: chat.id, client_id: bad, body: "   ".into() }).await;
+    alice_ws
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id: bad,
+            body: "   ".into(),
+            attachment_ids: vec![],
+        })
+        .await;
 
     let error = alice_ws.recv_error().await;
     assert_eq!(error.code, ErrorCode::Validation);
     assert_eq!(error.client_id, Some(bad));
     // The socket lives on and the next send goes through.
     let good = new_client_id();
-    alice_ws.send(&ClientEvent::SendMessage { chat_id: chat.id, client_id: good, body: "fine".into() }).await;
+    alice_ws
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id: good,
+            body: "fine".into(),
+            attachment_ids: vec![],
+        })
+        .await;
     let ack = alice_ws.recv_message().await;
     assert_eq!(ack.client_id, good);
     assert_eq!(ack.seq, 1);

@@ -59,7 +59,14 @@ async fn malformed_frames_get_a_validation_error_and_the_socket_lives_on() {
     // Still alive and fully usable; the neighbour noticed nothing.
     socket.assert_alive().await;
     let client_id = ClientId(Uuid::new_v4());
-    socket.send(&ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "still here".into() }).await;
+    socket
+        .send(&ClientEvent::SendMessage {
+            chat_id: chat.id,
+            client_id,
+            body: "still here".into(),
+            attachment_ids: vec![],
+        })
+        .await;
     let ack = socket.recv_message().await;
     assert_eq!(ack.client_id, client_id);
     assert_eq!(bob_ws.recv_message().await, ack);
@@ -73,7 +80,12 @@ async fn a_send_to_a_chat_that_does_not_exist_is_not_found() {
     let client_id = ClientId(Uuid::new_v4());
 
     socket
-        .send(&ClientEvent::SendMessage { chat_id: ChatId(Uuid::new_v4()), client_id, body: "hello?".into() })
+        .send(&ClientEvent::SendMessage {
+            chat_id: ChatId(Uuid::new_v4()),
+            client_id,
+            body: "hello?".into(),
+            attachment_ids: vec![],
+        })
         .await;
 
     let error = socket.recv_error().await;

@@ -468,7 +468,7 @@ impl TestUser {
         client_id: ClientId,
         body: &str,
     ) -> (StatusCode, Message) {
-        let request = SendMessageRequest { client_id, body: body.to_owned() };
+        let request = SendMessageRequest { client_id, body: body.to_owned(), attachment_ids: Vec::new() };
         let path = format!("/api/chats/{chat_id}/messages");
         let response = self.post(&path, serde_json::to_value(request).expect("json")).await;
         let status = response.0;
