@@ -69,6 +69,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where attachments are kept: local disk unless the `S3_*` variables are set.
     pub storage: StorageSettings,
+    /// How often uploads never attached and older than a day are deleted (hourly; tests
+    /// make it short).
+    pub upload_sweep_interval: Duration,
 }
 
 /// The attachment store (README "File sharing").
@@ -227,6 +230,7 @@ impl Settings {
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             storage: StorageSettings::Local { dir: PathBuf::from(".data/uploads"), secret: None },
+            upload_sweep_interval: Duration::from_secs(3600),
         }
     }
 

@@ -84,6 +84,7 @@ impl Application {
 
         tokio::spawn(delete_expired_sessions(state.clone()));
         tokio::spawn(crate::services::presence::heartbeat(state.clone()));
+        tokio::spawn(delete_unattached_uploads(state.clone()));
 
         let server = HttpServer::new(move || {
             App::new()
@@ -176,6 +177,19 @@ async fn delete_expired_sessions(state: web::Data<AppState>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "deleted expired sessions"),
             Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+        }
+    }
+}
+
+/// Housekeeping: uploads never attached to a message are deleted after a day.
+async fn delete_unattached_uploads(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(state.settings.upload_sweep_interval);
+    loop {
+        tick.tick().await;
+        match crate::services::attachments::delete_unattached(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "deleted unattached uploads"),
+            Err(e) => tracing::warn!(error = %e, "could not delete unattached uploads"),
         }
     }
 }

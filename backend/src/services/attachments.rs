@@ -204,6 +204,29 @@ pub async fn download_url(
     Ok(state.stores.storage.sign_download(key, &delivery, DOWNLOAD_TTL)?)
 }
 
+/// Uploads never attached are deleted after this long.
+pub const UNATTACHED_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Rows deleted per statement by the sweep.
+const SWEEP_BATCH: i64 = 100;
+
+/// Deletes uploads never attached to a message and started more than a day ago, rows
+/// first, then their objects; returns how many. Several nodes may sweep at once: each row
+/// goes to one of them (`db::attachments::delete_unattached_before`).
+pub async fn delete_unattached(state: &AppState) -> AppResult<usize> {
+    let cutoff = Utc::now() - UNATTACHED_TTL;
+    let mut deleted = 0;
+    loop {
+        let rows =
+            attachments::delete_unattached_before(&mut *state.conn().await?, cutoff, SWEEP_BATCH).await?;
+        delete_objects(state, &rows).await;
+        deleted += rows.len();
+        if rows.len() < SWEEP_BATCH as usize {
+            return Ok(deleted);
+        }
+    }
+}
+
 /// Deletes stored objects after their rows are gone. A failure is logged, not raised: the
 /// row, which gave access, no longer exists.
 pub async fn delete_objects(state: &AppState, rows: &[AttachmentRow]) {

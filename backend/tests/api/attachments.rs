@@ -479,3 +479,34 @@ async fn deleting_a_message_deletes_its_files() {
     assert_eq!(page.messages[0].attachments, vec![], "a tombstone carries no files");
     assert_eq!(page.messages[1].attachments, vec![kept]);
 }
+
+#[tokio::test]
+async fn uploads_never_attached_are_deleted_after_a_day() {
+    let app = spawn_app_with(|s| s.upload_sweep_interval = std::time::Duration::from_millis(100)).await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let orphan =
+        upload(&app, &alice, &chat, "orphan.png", "image/png", &picture(ImageFormat::Png, 40, 30)).await;
+    let abandoned = start(&alice, &chat, "abandoned.txt", "text/plain", 5).await;
+    assert_eq!(put(&app, &abandoned, b"hello".to_vec()).await, StatusCode::OK);
+    let attached = upload(&app, &alice, &chat, "kept.txt", "text/plain", b"kept").await;
+    let fresh = upload(&app, &alice, &chat, "fresh.txt", "text/plain", b"fresh").await;
+    expect_ok::<Message>("sending", &[StatusCode::CREATED], send_with(&alice, &chat, "", &[&attached]).await);
+    let stale = [orphan.id, abandoned.attachment.id, attached.id].map(|id| format!("'{id}'")).join(",");
+    confab_test_support::postgres::execute(
+        &app.database_url,
+        &format!("UPDATE attachments SET created_at = now() - interval '25 hours' WHERE id IN ({stale})"),
+    )
+    .await
+    .expect("backdating uploads");
+
+    let mut expected = vec![attached.id.0.simple().to_string(), fresh.id.0.simple().to_string()];
+    expected.sort();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while stored_files(&app) != expected {
+        assert!(std::time::Instant::now() < deadline, "still stored: {:?}", stored_files(&app));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(download_status(&app, &alice, &orphan.url).await, StatusCode::NOT_FOUND);
+    assert_eq!(download_status(&app, &alice, &attached.url).await, StatusCode::FOUND);
+    assert_eq!(download_status(&app, &alice, &fresh.url).await, StatusCode::FOUND);
+}
