@@ -1,9 +1,12 @@
 //! File sharing end to end (DESIGN.md, "Attachments"): start an upload, `PUT` the bytes on
 //! the signed URL, complete, download through the membership check. Against the local
-//! store, which the backend serves itself.
+//! store, which the backend serves itself, and the scenarios that involve storage again
+//! against a real S3-compatible server (moto, started by the harness).
 
 use std::io::Cursor;
 
+use confab_backend::Settings;
+use confab_backend::config::StorageSettings;
 use confab_shared::api::{
     Attachment, AttachmentStatus, ChangesPage, Chat, HistoryQuery, Message, UploadStarted,
 };
@@ -344,18 +347,41 @@ async fn send_with(user: &TestUser, chat: &Chat, body: &str, files: &[&Attachmen
     user.post(&format!("/api/chats/{}/messages", chat.id), request).await
 }
 
-/// The files in the app's upload directory (none of its own bookkeeping).
-fn stored_files(app: &TestApp) -> Vec<String> {
-    let confab_backend::config::StorageSettings::Local { dir, .. } = &app.settings.storage else {
-        panic!("a local store");
+/// The objects the app's store holds (none of the local store's own bookkeeping), sorted.
+async fn stored_objects(app: &TestApp) -> Vec<String> {
+    match &app.settings.storage {
+        StorageSettings::S3(bucket) => confab_test_support::s3::object_keys(bucket).await,
+        StorageSettings::Local { dir, .. } => {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .expect("the upload directory")
+                .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.'))
+                .collect();
+            names.sort();
+            names
+        }
+    }
+}
+
+/// The app on the local store, or on a fresh bucket of the test S3 server.
+async fn app_on(store: Store, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let bucket = match store {
+        Store::Local => None,
+        Store::S3 => Some(confab_test_support::s3::fresh_bucket().await),
     };
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("the upload directory")
-        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.'))
-        .collect();
-    names.sort();
-    names
+    spawn_app_with(|settings| {
+        if let Some(bucket) = bucket {
+            settings.storage = StorageSettings::S3(bucket);
+        }
+        customise(settings);
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Store {
+    Local,
+    S3,
 }
 
 #[tokio::test]
@@ -452,8 +478,17 @@ async fn a_file_is_attached_once_by_its_uploader_in_its_chat() {
 }
 
 #[tokio::test]
-async fn deleting_a_message_deletes_its_files() {
-    let app = spawn_app().await;
+async fn deleting_a_message_deletes_its_files_on_local_disk() {
+    deleting_a_message_deletes_its_files(Store::Local).await;
+}
+
+#[tokio::test]
+async fn deleting_a_message_deletes_its_files_on_s3() {
+    deleting_a_message_deletes_its_files(Store::S3).await;
+}
+
+async fn deleting_a_message_deletes_its_files(store: Store) {
+    let app = app_on(store, |_| {}).await;
     let (alice, bob, chat) = pair(&app).await;
     let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
     let photo =
@@ -466,12 +501,17 @@ async fn deleting_a_message_deletes_its_files() {
         &[StatusCode::CREATED],
         send_with(&alice, &chat, "", &[&kept]).await,
     );
-    assert_eq!(stored_files(&app).len(), 4, "three files and a thumbnail: {:?}", stored_files(&app));
+    assert_eq!(
+        stored_objects(&app).await.len(),
+        4,
+        "three files and a thumbnail: {:?}",
+        stored_objects(&app).await
+    );
 
     let (status, _) =
         alice.request(Method::DELETE, &format!("/api/chats/{}/messages/{}", chat.id, sent.id), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(stored_files(&app), vec![kept.id.0.simple().to_string()]);
+    assert_eq!(stored_objects(&app).await, vec![kept.id.0.simple().to_string()]);
     for url in [&notes.url, &photo.url, photo.thumbnail_url.as_ref().expect("a thumbnail")] {
         assert_eq!(download_status(&app, &bob, url).await, StatusCode::NOT_FOUND, "{url}");
     }
@@ -481,8 +521,17 @@ async fn deleting_a_message_deletes_its_files() {
 }
 
 #[tokio::test]
-async fn uploads_never_attached_are_deleted_after_a_day() {
-    let app = spawn_app_with(|s| s.upload_sweep_interval = std::time::Duration::from_millis(100)).await;
+async fn uploads_never_attached_are_deleted_after_a_day_on_local_disk() {
+    uploads_never_attached_are_deleted_after_a_day(Store::Local).await;
+}
+
+#[tokio::test]
+async fn uploads_never_attached_are_deleted_after_a_day_on_s3() {
+    uploads_never_attached_are_deleted_after_a_day(Store::S3).await;
+}
+
+async fn uploads_never_attached_are_deleted_after_a_day(store: Store) {
+    let app = app_on(store, |s| s.upload_sweep_interval = std::time::Duration::from_millis(100)).await;
     let (alice, _bob, chat) = pair(&app).await;
     let orphan =
         upload(&app, &alice, &chat, "orphan.png", "image/png", &picture(ImageFormat::Png, 40, 30)).await;
@@ -502,11 +551,58 @@ async fn uploads_never_attached_are_deleted_after_a_day() {
     let mut expected = vec![attached.id.0.simple().to_string(), fresh.id.0.simple().to_string()];
     expected.sort();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while stored_files(&app) != expected {
-        assert!(std::time::Instant::now() < deadline, "still stored: {:?}", stored_files(&app));
+    while stored_objects(&app).await != expected {
+        assert!(std::time::Instant::now() < deadline, "still stored: {:?}", stored_objects(&app).await);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(download_status(&app, &alice, &orphan.url).await, StatusCode::NOT_FOUND);
     assert_eq!(download_status(&app, &alice, &attached.url).await, StatusCode::FOUND);
     assert_eq!(download_status(&app, &alice, &fresh.url).await, StatusCode::FOUND);
+}
+
+/// The whole flow against S3: the browser's upload and download go to the bucket.
+#[tokio::test]
+async fn the_whole_flow_on_s3() {
+    let app = app_on(Store::S3, |_| {}).await;
+    let (alice, bob, chat) = pair(&app).await;
+    let mallory = app.register("mallory").await;
+    let photo =
+        upload(&app, &alice, &chat, "photo.jpg", "image/jpeg", &picture(ImageFormat::Jpeg, 800, 500)).await;
+    assert_eq!(
+        (photo.content_type.as_str(), photo.width, photo.height),
+        ("image/jpeg", Some(800), Some(500))
+    );
+    let page =
+        upload(&app, &alice, &chat, "cat.png", "image/png", b"<html><script>alert(1)</script></html>").await;
+    assert_eq!(page.thumbnail_url, None);
+    let sent: Message = expect_ok(
+        "sending",
+        &[StatusCode::CREATED],
+        send_with(&alice, &chat, "look", &[&photo, &page]).await,
+    );
+    assert_eq!(sent.attachments, vec![photo.clone(), page.clone()]);
+
+    let original = download(&app, &bob, &photo.url).await;
+    assert_eq!(original.status(), StatusCode::OK);
+    assert_eq!(header_of(&original, header::CONTENT_TYPE), "image/jpeg");
+    let thumbnail = download(&app, &bob, photo.thumbnail_url.as_deref().expect("a thumbnail")).await;
+    let small = image::load_from_memory(&thumbnail.bytes().await.expect("the thumbnail")).expect("decodes");
+    assert_eq!((small.width(), small.height()), (400, 250));
+    let hostile = download(&app, &bob, &page.url).await;
+    assert_eq!(header_of(&hostile, header::CONTENT_TYPE), "application/octet-stream");
+    assert!(header_of(&hostile, header::CONTENT_DISPOSITION).starts_with("attachment;"));
+    assert_eq!(download_status(&app, &mallory, &photo.url).await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_wrong_size_on_s3_is_refused_on_completion_and_deleted() {
+    let app = app_on(Store::S3, |_| {}).await;
+    let (alice, _bob, chat) = pair(&app).await;
+    let started = start(&alice, &chat, "a.txt", "text/plain", 10).await;
+    // S3 itself refuses a body other than the signed Content-Length; a server that
+    // doesn't is caught on completion.
+    put(&app, &started, vec![b'a'; 9]).await;
+    let refused = complete_raw(&alice, &started).await;
+    assert!(refused.0 == StatusCode::BAD_REQUEST || refused.0 == StatusCode::CONFLICT, "{refused:?}");
+    assert_eq!(stored_objects(&app).await, Vec::<String>::new());
 }

@@ -13,6 +13,7 @@ pub mod app;
 pub mod postgres;
 pub mod process;
 pub mod redis;
+pub mod s3;
 pub mod ws;
 
 pub use app::{PASSWORD, TestApp, TestUser, assert_error, expect_ok, spawn_app, spawn_app_with};
