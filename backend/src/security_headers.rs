@@ -9,7 +9,8 @@
 //!   serves and the inline bootstrap that trunk writes into `index.html`, allowed by its
 //!   SHA-256 (computed at start-up, so restart after rebuilding the frontend) rather than by
 //!   `'unsafe-inline'` — compiles WebAssembly (`'wasm-unsafe-eval'`), talks to its own
-//!   origins only (HTTP and WebSocket), and can't be framed, re-based or post forms
+//!   origins only (HTTP and WebSocket) — and, with S3 storage, the bucket's origin, where
+//!   it uploads files and loads pictures from — and can't be framed, re-based or post forms
 //!   elsewhere. Every other response gets `default-src 'none'`: if a browser ever opens
 //!   one as a document, nothing in it runs.
 //!
@@ -39,9 +40,14 @@ pub struct SecurityHeaders {
 
 impl SecurityHeaders {
     /// `index_html` is the served `index.html` (`None` when no frontend is served), whose
-    /// inline scripts the policy allows by hash.
-    pub fn new(origins: &AllowedOrigins, index_html: Option<&str>) -> anyhow::Result<Self> {
-        let policy = app_policy(origins, index_html.unwrap_or_default());
+    /// inline scripts the policy allows by hash; `storage_origin` is where the browser
+    /// uploads and downloads files when that is not this server.
+    pub fn new(
+        origins: &AllowedOrigins,
+        index_html: Option<&str>,
+        storage_origin: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let policy = app_policy(origins, index_html.unwrap_or_default(), storage_origin);
         let app_policy = HeaderValue::from_str(&policy).context("Content-Security-Policy")?;
         Ok(Self { app_policy })
     }
@@ -85,16 +91,18 @@ fn insert_if_absent(headers: &mut HeaderMap, name: HeaderName, value: HeaderValu
 }
 
 /// The app's policy: its own files, the inline scripts of `index_html` by hash,
-/// WebAssembly, and connections to its own origins.
-fn app_policy(origins: &AllowedOrigins, index_html: &str) -> String {
+/// WebAssembly, connections to its own origins, and the file store's origin for uploads
+/// and pictures.
+fn app_policy(origins: &AllowedOrigins, index_html: &str, storage_origin: Option<&str>) -> String {
     let script_src: String =
         inline_scripts(index_html).into_iter().map(|script| format!(" {}", hash_source(script))).collect();
+    let storage: String = storage_origin.map(|origin| format!(" {origin}")).unwrap_or_default();
     let connect_src: String =
         origins.iter().filter_map(websocket_origin).map(|ws| format!(" {ws}")).collect();
     format!(
         "default-src 'self'; script-src 'self'{script_src} 'wasm-unsafe-eval'; \
-         connect-src 'self'{connect_src}; object-src 'none'; frame-ancestors 'none'; \
-         base-uri 'none'; form-action 'self'"
+         connect-src 'self'{connect_src}{storage}; img-src 'self'{storage}; object-src 'none'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 }
 
@@ -159,7 +167,7 @@ mod tests {
     #[test]
     fn an_inline_script_is_allowed_by_its_sha256() {
         // `printf 'alert(1)' | openssl dgst -sha256 -binary | base64`
-        let policy = app_policy(&origins(), "<script>alert(1)</script>");
+        let policy = app_policy(&origins(), "<script>alert(1)</script>", None);
         assert!(
             policy.contains(
                 "script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=' 'wasm-unsafe-eval';"
@@ -171,11 +179,12 @@ mod tests {
 
     #[test]
     fn the_app_connects_to_its_origins_only() {
-        let policy = app_policy(&origins(), "");
+        let policy = app_policy(&origins(), "", None);
         assert!(
             policy.contains("connect-src 'self' wss://chat.example.com ws://localhost:8080;"),
             "{policy}"
         );
+        assert!(policy.contains("img-src 'self';"), "{policy}");
         for directive in [
             "default-src 'self'",
             "object-src 'none'",
@@ -185,5 +194,17 @@ mod tests {
         ] {
             assert!(policy.contains(directive), "{directive} missing from {policy}");
         }
+    }
+
+    #[test]
+    fn with_s3_the_app_uploads_to_and_shows_pictures_from_the_bucket() {
+        let policy = app_policy(&origins(), "", Some("https://files.example.com"));
+        assert!(
+            policy.contains(
+                "connect-src 'self' wss://chat.example.com ws://localhost:8080 https://files.example.com;"
+            ),
+            "{policy}"
+        );
+        assert!(policy.contains("img-src 'self' https://files.example.com;"), "{policy}");
     }
 }

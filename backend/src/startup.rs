@@ -53,8 +53,11 @@ impl Application {
         }
         let origins = AllowedOrigins::new(&public_url, &also_allowed)?;
         let dist_dir = settings.dist_dir.clone();
-        let headers =
-            web::Data::new(SecurityHeaders::new(&origins, read_index(dist_dir.as_deref()).as_deref())?);
+        let headers = web::Data::new(SecurityHeaders::new(
+            &origins,
+            read_index(dist_dir.as_deref()).as_deref(),
+            stores.storage.browser_origin().as_deref(),
+        )?);
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
         if let Some(addr) = settings.metrics_addr {
             crate::metrics::install(addr);

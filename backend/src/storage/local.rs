@@ -224,6 +224,10 @@ fn download_fields(key: &str, expires: u64, content_type: &str, disposition: &st
 }
 
 impl Storage for LocalStore {
+    fn browser_origin(&self) -> Option<String> {
+        None
+    }
+
     fn sign_upload(
         &self,
         key: &str,

@@ -70,6 +70,10 @@ pub trait Storage: Send + Sync {
         content_type: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<()>>;
 
+    /// Where the browser sends and fetches files, when that is not this server (for the
+    /// app's Content-Security-Policy).
+    fn browser_origin(&self) -> Option<String>;
+
     /// Deletes the object; deleting what isn't there succeeds.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, anyhow::Result<()>>;
 }

@@ -67,6 +67,10 @@ impl S3Store {
 }
 
 impl Storage for S3Store {
+    fn browser_origin(&self) -> Option<String> {
+        Some(self.bucket.base_url().origin().ascii_serialization())
+    }
+
     fn sign_upload(
         &self,
         key: &str,

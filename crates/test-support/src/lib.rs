@@ -5,8 +5,9 @@
 //! Environment: `DATABASE_URL` / `REDIS_URL` use those servers instead of starting our own
 //! (a template database `confab_template` and one `test_<uuid>` database per test are
 //! created there); `PG_BIN` (default `/usr/lib/postgresql/15/bin`) and `REDIS_SERVER`
-//! (default `redis-server` on the PATH) locate the binaries; `TEST_LOG=debug` shows the
-//! application's logs.
+//! (default `redis-server` on the PATH) locate the binaries; `MOTO_SERVER` (default
+//! `.tools/moto/bin/moto_server`, else the PATH) or `S3_TEST_ENDPOINT` give the attachment
+//! tests their S3-compatible server; `TEST_LOG=debug` shows the application's logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
