@@ -174,6 +174,8 @@ async fn run(args: Args, servers: &mut Servers) -> anyhow::Result<()> {
     settings.redis_url = Some(redis_url);
     // RATE_*, GROUP_MEMBERS_MAX, ... as for `confab` itself (the browser tests relax some).
     settings.limits = confab_backend::config::Limits::from_env()?;
+    // UPLOAD_DIR (default .data/uploads) or the S3_* variables, as for `confab` itself.
+    settings.storage = confab_backend::config::StorageSettings::from_env()?;
     if let Some(dist) = &args.dist {
         if !dist.join("index.html").is_file() {
             tracing::warn!("{} has no index.html: build the frontend first (trunk build)", dist.display());
