@@ -108,11 +108,8 @@ pub async fn complete(
     let ready = attachments::mark_ready(&mut *state.conn().await?, row.id, &checked).await?;
     match ready {
         Some(ready) => Ok(ready.to_api()),
-        // A concurrent completion won: its result stands, this preview is not needed.
+        // A concurrent completion won; it wrote the same thumbnail under the same key.
         None => {
-            if let Some(key) = &checked.thumbnail_key {
-                delete_object(state, key).await;
-            }
             let row =
                 attachments::by_id(&mut *state.conn().await?, row.id).await?.ok_or(AppError::NotFound)?;
             Ok(row.to_api())
