@@ -186,7 +186,7 @@ async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job
             }
             Inserted::NotMember => Err(AppError::NotFound),
             Inserted::ChatClosed => Err(AppError::Forbidden("this chat is closed".into())),
-            Inserted::AttachmentsUnavailable => Err(AppError::Validation(
+            Inserted::AttachmentsUnavailable => Err(AppError::Conflict(
                 "attach only your own completed uploads to this chat, each to one message".into(),
             )),
         };

@@ -215,6 +215,7 @@ pub struct SendMessageRequest {
     pub body: String,
     /// My ready, not yet attached uploads to this chat (at most 10).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::attachment_ids))]
     pub attachment_ids: Vec<AttachmentId>,
 }
 
@@ -277,6 +278,13 @@ fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> 
         Number::Float(f) if f.fract() == 0.0 && (-BOUND..BOUND).contains(&f) => Ok(f as i64),
         Number::Float(f) => Err(serde::de::Error::custom(format!("{f} is not a 64-bit integer"))),
     }
+}
+
+/// A size a client sends: [`integer`]'s rules, and not negative (the API document states
+/// 0 to 2^63 - 1).
+fn unsigned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let n = integer(deserializer)?;
+    u64::try_from(n).map_err(|_| serde::de::Error::custom(format!("{n} is not a size in bytes")))
 }
 
 /// `PATCH /api/chats/{id}`: rename a group (owner only).
@@ -370,8 +378,13 @@ pub enum AttachmentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartUploadRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::filename))]
     pub filename: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::media_type))]
     pub content_type: String,
+    /// Bytes: at least 1; more than `UPLOAD_BYTES_MAX` (`GET /api/limits`) is a 413.
+    #[serde(deserialize_with = "unsigned")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9223372036854775807_i64))]
     pub size: u64,
 }
 

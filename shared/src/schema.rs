@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use crate::limits::{
-    CHAT_TITLE_MAX, DISPLAY_NAME_MAX, MESSAGE_BODY_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX,
-    USERNAME_MIN,
+    CHAT_TITLE_MAX, DISPLAY_NAME_MAX, FILENAME_MAX, MEDIA_TYPE_MAX, MESSAGE_BODY_MAX, PASSWORD_MAX,
+    PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN,
 };
 
 /// What `str::trim` removes and `char::is_whitespace` means: Unicode White_Space.
@@ -83,6 +83,24 @@ pub fn password() -> Text {
 pub fn optional_display_name() -> Text {
     let pad = padding();
     Text::pattern(format!("^{pad}(?:{}{pad})?$", trimmed_text())).at_most(DISPLAY_NAME_MAX)
+}
+
+/// [`crate::validate::Filename`]: free text without path separators.
+pub fn filename() -> Text {
+    const SEPARATORS: &str = r"/\\";
+    let unit = format!("(?:[{EMOJI_ISH}]\\u200d|[^{CONTROL}{INVISIBLE}{SEPARATORS}])");
+    let visible = format!("(?:[{EMOJI_ISH}]\\u200d|[^{CONTROL}{INVISIBLE}{SPACE}{SEPARATORS}])");
+    let pad = padding();
+    Text::pattern(format!("^{pad}{visible}(?:{unit}*{visible})?{pad}$")).at_most(FILENAME_MAX)
+}
+
+/// [`crate::validate::MediaType`]: printable ASCII and spaces with a `/`, with white space
+/// around.
+pub fn media_type() -> Text {
+    let pad = padding();
+    let (edge, inner) = ("[!-~]", "[ -~]*");
+    let with_slash = format!("/|/{inner}{edge}|{edge}{inner}/|{edge}{inner}/{inner}{edge}");
+    Text::pattern(format!("^{pad}(?:{with_slash}){pad}$")).at_most(MEDIA_TYPE_MAX)
 }
 
 /// [`crate::validate::ChatTitle`].
@@ -219,6 +237,35 @@ pub mod openapi {
         text(super::chat_title(), free_text(CHAT_TITLE_MAX)).build()
     }
 
+    pub fn filename() -> Object {
+        let rule = format!("{}; no `/` or `\\`", free_text(FILENAME_MAX));
+        text(super::filename(), rule).build()
+    }
+
+    pub fn media_type() -> Object {
+        let rule = format!(
+            "a media type such as `image/png`: at most {MEDIA_TYPE_MAX} characters as sent, printable \
+             ASCII and spaces with a `/` (white space around it is trimmed; stored lower-case)"
+        );
+        text(super::media_type(), rule).build()
+    }
+
+    /// The files named when a message is sent.
+    pub fn attachment_ids() -> Array {
+        let id = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        ArrayBuilder::new()
+            .items(id)
+            .max_items(Some(ATTACHMENTS_PER_MESSAGE_MAX))
+            .unique_items(true)
+            .description(Some(format!(
+                "at most {ATTACHMENTS_PER_MESSAGE_MAX} different ids of my completed uploads to this chat, \
+                 not yet attached (else 409); with one, `body` may be empty"
+            )))
+            .build()
+    }
+
     pub fn message_body() -> Object {
         let rule = format!(
             "at most {MESSAGE_BODY_MAX} characters as sent, not blank; line breaks and tabs kept, \
@@ -267,7 +314,9 @@ mod tests {
 
     use super::*;
     use crate::limits::REACTION_EMOJI_MAX;
-    use crate::validate::{self, ChatTitle, DisplayName, MessageBody, Password, ReactionEmoji, Username};
+    use crate::validate::{
+        self, ChatTitle, DisplayName, Filename, MediaType, MessageBody, Password, ReactionEmoji, Username,
+    };
 
     fn regex(pattern: &str) -> Regex {
         regex::RegexBuilder::new(pattern).size_limit(1 << 30).dfa_size_limit(1 << 30).build().unwrap()
@@ -357,6 +406,14 @@ mod tests {
             DISPLAY_NAME_MAX,
         );
         assert_agree("chat title", &chat_title(), |s| ChatTitle::parse(s).is_ok(), "Team x", CHAT_TITLE_MAX);
+        assert_agree("file name", &filename(), |s| Filename::parse(s).is_ok(), "notes 1.txt", FILENAME_MAX);
+        assert_agree(
+            "media type",
+            &media_type(),
+            |s| MediaType::parse(s).is_ok(),
+            "image/png",
+            MEDIA_TYPE_MAX,
+        );
         assert_agree(
             "message",
             &message_body(),

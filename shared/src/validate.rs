@@ -254,7 +254,7 @@ impl Filename {
         if name.is_empty() {
             return Err(invalid("file name must not be empty"));
         }
-        if name.chars().count() > FILENAME_MAX {
+        if input.chars().count() > FILENAME_MAX {
             return Err(invalid(format!("file name must be at most {FILENAME_MAX} characters")));
         }
         if name.contains(['/', '\\']) {
@@ -283,7 +283,7 @@ impl MediaType {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let media = input.trim().to_ascii_lowercase();
         let printable = media.chars().all(|c| c.is_ascii_graphic() || c == ' ');
-        if media.is_empty() || media.len() > MEDIA_TYPE_MAX || !printable || !media.contains('/') {
+        if input.chars().count() > MEDIA_TYPE_MAX || !printable || !media.contains('/') {
             return Err(invalid("content type must be a media type such as image/png"));
         }
         Ok(Self(media))

@@ -38,9 +38,8 @@ pub async fn start(
     params(("chat_id" = ChatId, Path, description = "Chat id"), ("attachment_id" = AttachmentId, Path, description = "Attachment id")),
     responses(
         (status = 200, description = "Checked and ready to attach", body = Attachment),
-        (status = 400, description = "The stored size is not the declared one (the object is deleted)", body = ErrorBody),
         (status = 404, description = "No such attachment of mine in a chat of mine", body = ErrorBody),
-        (status = 409, description = "Nothing uploaded yet", body = ErrorBody),
+        (status = 409, description = "Nothing uploaded yet, or the stored size is not the declared one (then the object is deleted)", body = ErrorBody),
         SameSite, SignedIn,
     ))]
 pub async fn complete(

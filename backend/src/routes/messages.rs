@@ -39,7 +39,7 @@ pub async fn history(
         (status = 200, description = "A retry: the message stored earlier under this client_id", body = Message),
         (status = 403, description = "The chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
-        (status = 409, description = "client_id already used for a message in another chat", body = ErrorBody),
+        (status = 409, description = "client_id already used for a message in another chat, or an attachment that is not my completed, unattached upload to this chat (nothing stored)", body = ErrorBody),
         (status = 429, description = "Too many sends by this user, on every tab and node together (`RATE_MESSAGES_PER_USER`); nothing stored", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
         JsonBody, SignedIn,

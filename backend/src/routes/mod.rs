@@ -81,8 +81,6 @@ operations! {
     attachments::complete,
     attachments::download,
     attachments::thumbnail,
-    storage::upload,
-    storage::download,
     ws::upgrade,
 }
 
@@ -99,6 +97,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }
     }
     cfg.service(api);
+    storage::configure(cfg);
 }
 
 /// The operations grouped by path, in the order of the list.

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use actix_web::web;
 use confab_shared::ErrorBody;
+use confab_shared::api::StartUploadRequest;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -43,9 +44,10 @@ pub const SESSION: &str = "session";
 )]
 struct ApiDoc;
 
-/// The document: every operation of [`super::operations`], and the session cookie (by the
-/// name it has with these settings) as the security scheme.
-pub fn document(cookie_name: &str) -> utoipa::openapi::OpenApi {
+/// The document: every operation of [`super::operations`], the session cookie (by the
+/// name it has with these settings) as the security scheme, and the one limit set at
+/// start-up rather than compiled in, `UPLOAD_BYTES_MAX`.
+pub fn document(cookie_name: &str, upload_bytes_max: u64) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for operation in super::operations() {
         operation.describe(&mut doc);
@@ -55,13 +57,31 @@ pub fn document(cookie_name: &str) -> utoipa::openapi::OpenApi {
         "Set by register and login; HttpOnly, SameSite=Lax",
     )));
     doc.components.get_or_insert_with(Default::default).add_security_scheme(SESSION, session);
+    state_upload_limit(&mut doc, upload_bytes_max);
     doc
+}
+
+/// `StartUploadRequest.size` at most `UPLOAD_BYTES_MAX` (larger is the 413 documented).
+fn state_upload_limit(doc: &mut utoipa::openapi::OpenApi, max: u64) {
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = doc.components.as_mut() else { return };
+    let Some(RefOr::T(Schema::Object(request))) =
+        components.schemas.get_mut(StartUploadRequest::name().as_ref())
+    else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(size))) = request.properties.get_mut("size") {
+        size.maximum = Some(utoipa::Number::UInt(usize::try_from(max).unwrap_or(usize::MAX)));
+    }
 }
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
     responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 pub async fn spec(state: web::Data<AppState>) -> web::Json<utoipa::openapi::OpenApi> {
-    web::Json(document(token::cookie_name(state.settings.cookie_secure)))
+    web::Json(document(
+        token::cookie_name(state.settings.cookie_secure),
+        state.settings.limits.upload_bytes_max,
+    ))
 }
 
 fn error(description: &str) -> ResponseBuilder {

@@ -1,31 +1,27 @@
-//! `PUT` and `GET /api/storage/{key}`: the local store's signed URLs, served by the backend
-//! itself (with S3 the browser talks to the bucket instead, and these answer 404). The
-//! signature is the only credential: no session is needed, and no other file can be
-//! reached.
+//! `PUT` and `GET /files/{key}`: the local store's signed URLs, served by the backend
+//! itself (with S3 the browser talks to the bucket instead, and these answer 404). They
+//! are the store's object URLs, not API calls — what a bucket would serve — so they live
+//! outside `/api` and its document. The signature is the only credential: no session is
+//! needed, no cookie is read, and no other file can be reached.
 
 use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use confab_shared::ErrorBody;
-
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::storage::local::{DownloadQuery, LocalStore, Refused, UploadError, UploadQuery};
+use crate::storage::local::{self, DownloadQuery, LocalStore, Refused, UploadError, UploadQuery};
+
+/// Mounts both methods at [`local::ROUTE`]`/{key}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(format!("{}/{{key}}", local::ROUTE))
+            .route(web::put().to(upload))
+            .route(web::get().to(download)),
+    );
+}
 
 /// Stores the body under `key` if the URL's signature, expiry, type and size hold.
-#[utoipa::path(put, path = "/api/storage/{key}", tag = "attachments",
-    params(("key" = String, Path, description = "The object's key, as signed"), UploadQuery),
-    request_body(content = String, content_type = "application/octet-stream",
-        description = "Exactly `size` bytes, sent with `Content-Type` equal to the signed `type`"),
-    responses(
-        (status = 200, description = "Stored"),
-        (status = 400, description = "A query parameter missing, another `Content-Type`, or fewer bytes than signed; nothing kept", body = ErrorBody),
-        (status = 403, description = "A tampered or expired URL, or sent from a page of another site", body = ErrorBody),
-        (status = 404, description = "Files are stored in S3, not here", body = ErrorBody),
-        (status = 409, description = "This file was uploaded already", body = ErrorBody),
-        (status = 413, description = "More bytes than signed; the upload stops there, nothing kept", body = ErrorBody),
-    ))]
 pub async fn upload(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -59,14 +55,6 @@ pub async fn upload(
 
 /// Serves the file as the URL says: inline pictures, everything else as a download that
 /// never runs (`nosniff`, `Content-Security-Policy: sandbox`).
-#[utoipa::path(get, path = "/api/storage/{key}", tag = "attachments",
-    params(("key" = String, Path, description = "The object's key, as signed"), DownloadQuery),
-    responses(
-        (status = 200, description = "The file, with the signed `Content-Type` and `Content-Disposition`"),
-        (status = 400, description = "A query parameter missing", body = ErrorBody),
-        (status = 403, description = "A tampered or expired URL", body = ErrorBody),
-        (status = 404, description = "No such file, or files are stored in S3", body = ErrorBody),
-    ))]
 pub async fn download(
     state: web::Data<AppState>,
     req: HttpRequest,

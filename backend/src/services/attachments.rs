@@ -44,16 +44,16 @@ pub async fn start(
 ) -> AppResult<UploadStarted> {
     let filename = Filename::parse(&request.filename)?;
     let content_type = MediaType::parse(&request.content_type)?;
-    let max = state.settings.limits.upload_bytes_max;
-    if request.size > max {
-        return Err(AppError::PayloadTooLarge(format!("a file must be at most {max} bytes")));
-    }
     if request.size == 0 {
         return Err(AppError::Validation("the file is empty".into()));
     }
     let membership = require_member(state, chat_id, me.user_id()).await?;
     if membership.closed {
         return Err(AppError::Forbidden("this chat is closed".into()));
+    }
+    let max = state.settings.limits.upload_bytes_max;
+    if request.size > max {
+        return Err(AppError::PayloadTooLarge(format!("a file must be at most {max} bytes")));
     }
     let id = Uuid::new_v4();
     let row = AttachmentRow {
@@ -126,7 +126,7 @@ async fn check_stored(state: &AppState, row: &AttachmentRow) -> AppResult<Checke
         None => return Err(AppError::Conflict("the file has not been uploaded yet".into())),
         Some(size) if size != declared => {
             delete_object(state, &row.storage_key).await;
-            return Err(AppError::Validation(format!(
+            return Err(AppError::Conflict(format!(
                 "the upload has {size} bytes, not the {declared} declared"
             )));
         }

@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::{Delivery, SignedUpload, Storage};
 
 /// Where the backend serves the store's files: `PUT` and `GET` `{ROUTE}/{key}?...`.
-pub const ROUTE: &str = "/api/storage";
+pub const ROUTE: &str = "/files";
 
 /// The generated secret, kept in the upload directory.
 const SECRET_FILE: &str = ".secret";
@@ -39,8 +39,7 @@ pub struct LocalStore {
 }
 
 /// The query of a signed upload URL.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct UploadQuery {
     pub expires: u64,
     pub size: u64,
@@ -50,8 +49,7 @@ pub struct UploadQuery {
 }
 
 /// The query of a signed download URL.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct DownloadQuery {
     pub expires: u64,
     #[serde(rename = "type")]
@@ -366,7 +364,7 @@ mod tests {
     async fn a_signed_upload_url_checks_out_for_its_key_only() {
         let (_dir, store) = store().await;
         let signed = store.sign_upload("abc", 5, "text/plain", Duration::from_secs(60)).expect("signing");
-        assert!(signed.url.starts_with("/api/storage/abc?"));
+        assert!(signed.url.starts_with("/files/abc?"));
         let query = upload_query(&signed.url);
         assert_eq!(store.check_upload("abc", &query), Ok(()));
         assert_eq!(store.check_upload("abd", &query), Err(Refused::BadSignature));

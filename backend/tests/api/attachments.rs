@@ -158,6 +158,9 @@ async fn a_file_over_the_limit_is_refused_before_any_upload() {
         ErrorCode::Validation,
     );
     start(&alice, &chat, "fits.bin", "application/zip", 1000).await;
+    let (_, doc) = app.request(Method::GET, "/api/openapi.json", None).await;
+    let size = &doc["components"]["schemas"]["StartUploadRequest"]["properties"]["size"];
+    assert_eq!((size["minimum"].as_u64(), size["maximum"].as_u64()), (Some(1), Some(1000)), "{size}");
     for (name, content_type, size) in [
         ("", "text/plain", 1),
         ("a/b.txt", "text/plain", 1),
@@ -444,14 +447,20 @@ async fn a_file_is_attached_once_by_its_uploader_in_its_chat() {
     let notes = upload(&app, &alice, &chat, "notes.txt", "text/plain", b"hello").await;
     let pending = start(&alice, &chat, "later.txt", "text/plain", 5).await.attachment;
 
-    let refused = [
+    // What the state of things refuses is a 409; what breaks a rule, a 400.
+    let conflicts = [
         ("someone else's upload", send_with(&bob, &chat, "mine now", &[&notes]).await),
         ("to another chat", send_with(&alice, &other_chat, "moved", &[&notes]).await),
         ("not completed", send_with(&alice, &chat, "early", &[&pending]).await),
+    ];
+    for (what, response) in &conflicts {
+        assert_error(what, response, StatusCode::CONFLICT, ErrorCode::Conflict);
+    }
+    let invalid = [
         ("named twice", send_with(&alice, &chat, "twice", &[&notes, &notes]).await),
         ("empty without files", send_with(&alice, &chat, " ", &[]).await),
     ];
-    for (what, response) in &refused {
+    for (what, response) in &invalid {
         assert_error(what, response, StatusCode::BAD_REQUEST, ErrorCode::Validation);
     }
     expect_ok::<Message>(
@@ -462,8 +471,8 @@ async fn a_file_is_attached_once_by_its_uploader_in_its_chat() {
     assert_error(
         "attaching again",
         &send_with(&alice, &chat, "again", &[&notes]).await,
-        StatusCode::BAD_REQUEST,
-        ErrorCode::Validation,
+        StatusCode::CONFLICT,
+        ErrorCode::Conflict,
     );
     let too_many: Vec<Attachment> = (0..11).map(|_| notes.clone()).collect();
     let ids: Vec<&Attachment> = too_many.iter().collect();
@@ -603,6 +612,6 @@ async fn a_wrong_size_on_s3_is_refused_on_completion_and_deleted() {
     // doesn't is caught on completion.
     put(&app, &started, vec![b'a'; 9]).await;
     let refused = complete_raw(&alice, &started).await;
-    assert!(refused.0 == StatusCode::BAD_REQUEST || refused.0 == StatusCode::CONFLICT, "{refused:?}");
+    assert_eq!(refused.0, StatusCode::CONFLICT, "{refused:?}");
     assert_eq!(stored_objects(&app).await, Vec::<String>::new());
 }
