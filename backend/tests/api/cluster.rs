@@ -333,6 +333,7 @@ impl NodeProcess {
             .env("PORT", port.to_string())
             .env("METRICS_ADDR", "")
             .env("NODE_ID", format!("doomed-{port}"))
+            .env("UPLOAD_DIR", upload_dir(settings))
             .env("PRESENCE_GRACE_SECS", presence_secs)
             .env("PRESENCE_TTL_SECS", presence_secs)
             .env("RATE_MESSAGES_PER_USER", "0")
@@ -381,5 +382,13 @@ async fn a_killed_node_s_users_go_offline_after_the_ttl_and_grace() {
             assert!(last_seen.is_some(), "offline says when bob was last seen")
         }
         _ => unreachable!(),
+    }
+}
+
+/// The peer's upload directory: the same files on every node.
+fn upload_dir(settings: &confab_backend::Settings) -> std::path::PathBuf {
+    match &settings.storage {
+        confab_backend::config::StorageSettings::Local { dir, .. } => dir.clone(),
+        confab_backend::config::StorageSettings::S3(_) => confab_test_support::app::fresh_upload_dir(),
     }
 }

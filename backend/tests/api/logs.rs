@@ -17,6 +17,7 @@ async fn startup_log(log_format: Option<&str>) -> Vec<String> {
     command
         .env_clear()
         .env("DATABASE_URL", fresh_database().await)
+        .env("UPLOAD_DIR", confab_test_support::app::fresh_upload_dir())
         .env("PORT", "0")
         .env("METRICS_ADDR", "")
         .env("RUST_LOG", "info")
