@@ -319,18 +319,11 @@ impl ChatParts {
     /// `chat_updated` carries, encoded once for all members. Clients keep their own
     /// `last_read_seq` and `unread_count` (docs/protocol.md).
     fn shared_view(&self) -> Chat {
-        Chat { last_read_seq: 0, unread_count: 0, ..self.view_for_anyone() }
-    }
-
-    fn view_for_anyone(&self) -> Chat {
-        let nobody = MemberRow {
-            chat_id: self.chat.id,
-            user_id: Uuid::nil(),
-            role: "member".into(),
-            last_read_seq: self.chat.last_seq,
-            joined_at: self.chat.created_at,
-        };
-        to_api(&self.chat, &nobody, self.members.clone(), self.last_message.clone())
+        // A reader who has read nothing (`member_row`'s read position is 0), without the
+        // unread count that would imply.
+        let nobody = member_row(self.chat.id, Uuid::nil(), Role::Member);
+        let view = to_api(&self.chat, &nobody, self.members.clone(), self.last_message.clone());
+        Chat { unread_count: 0, ..view }
     }
 }
 
