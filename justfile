@@ -41,7 +41,7 @@ frontend:
 
 # Everything CI runs (`.ci/run`): fmt check, clippy on host and wasm32, all tests, the API fuzzer, browser tests.
 test: setup fmt-check lint frontend
-    cargo test --no-fail-fast
+    cargo test --workspace --no-fail-fast
     just fuzz
     just e2e
 

@@ -56,7 +56,13 @@ pub fn preview(bytes: &[u8], media_type: &str) -> anyhow::Result<Preview> {
     let orientation = decoder.orientation().context("reading the picture's orientation")?;
     let mut picture = DynamicImage::from_decoder(decoder).context("decoding the picture")?;
     picture.apply_orientation(orientation);
-    let small = picture.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE);
+    // `thumbnail` scales to fit the box either way: a picture already inside it keeps its
+    // size (re-encoded, so the preview never carries the original's metadata).
+    let small = if picture.width().max(picture.height()) > THUMBNAIL_EDGE {
+        picture.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE)
+    } else {
+        picture.clone()
+    };
     let (thumbnail, thumbnail_type) = encode(&small)?;
     Ok(Preview { width: picture.width(), height: picture.height(), thumbnail, thumbnail_type })
 }
@@ -102,6 +108,13 @@ mod tests {
         assert_eq!(preview.thumbnail_type, "image/jpeg");
         let thumbnail = decoded(&preview);
         assert_eq!((thumbnail.width(), thumbnail.height()), (400, 200));
+    }
+
+    #[test]
+    fn a_small_picture_is_never_enlarged() {
+        let preview = preview(&encoded(&opaque(320, 200), ImageFormat::Png), "image/png").expect("a preview");
+        let thumbnail = decoded(&preview);
+        assert_eq!((thumbnail.width(), thumbnail.height()), (320, 200));
     }
 
     #[test]

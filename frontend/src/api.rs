@@ -2,11 +2,11 @@
 //! on failure. Requests are relative (`/api/...`) and carry the same-origin session cookie.
 
 use confab_shared::api::{
-    ChangesPage, Chat, CreateChatRequest, EditMessageRequest, LoginRequest, MarkReadRequest, Message,
-    MessagePage, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
-    ServerLimits, SessionInfo, User, UserRef,
+    Attachment, ChangesPage, Chat, CreateChatRequest, EditMessageRequest, LoginRequest, MarkReadRequest,
+    Message, MessagePage, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
+    ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
-use confab_shared::{ApiError, ChatId, ErrorBody, ErrorCode, MessageId, UserId};
+use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
@@ -71,6 +71,16 @@ pub async fn messages(id: ChatId, page: Page, limit: u32) -> Result<MessagePage,
 
 pub async fn send_message(id: ChatId, request: &SendMessageRequest) -> Result<Message, ApiError> {
     json(post(&format!("/api/chats/{id}/messages")).json(request)).await
+}
+
+/// Signs an upload: the answer says where to `PUT` the bytes.
+pub async fn start_upload(id: ChatId, request: &StartUploadRequest) -> Result<UploadStarted, ApiError> {
+    json(post(&format!("/api/chats/{id}/attachments")).json(request)).await
+}
+
+/// After the bytes are stored: the server checks them and makes the attachment ready.
+pub async fn complete_upload(id: ChatId, attachment: AttachmentId) -> Result<Attachment, ApiError> {
+    json(post(&format!("/api/chats/{id}/attachments/{attachment}/complete")).build()).await
 }
 
 /// Promise 4: messages changed after change number `since` (new, edited, deleted, re-reacted).

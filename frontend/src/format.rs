@@ -46,6 +46,13 @@ pub fn message_text(message: &Message) -> String {
     if message.deleted {
         return "Message deleted".to_owned();
     }
+    if message.body.trim().is_empty() {
+        return match message.attachments.as_slice() {
+            [] => String::new(),
+            [one] => format!("📎 {}", one.filename),
+            many => format!("📎 {} files", many.len()),
+        };
+    }
     let first_line = message.body.lines().next().unwrap_or_default();
     let short: String = first_line.chars().take(80).collect();
     if short.len() < message.body.len() { format!("{short}…") } else { short }

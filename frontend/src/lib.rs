@@ -7,6 +7,7 @@ mod notify;
 mod outbox;
 mod pages;
 mod store;
+mod uploads;
 mod ws;
 
 use leptos::logging::warn;

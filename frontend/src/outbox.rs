@@ -1,45 +1,82 @@
 //! Optimistic sends: a message shows at once as pending (keyed by a fresh `client_id`),
-//! goes over the socket when it is open or over REST otherwise, and fails on an error or
-//! when no acknowledgement comes in time. A retry reuses the `client_id` (promise 2).
+//! waits for its files to finish uploading, goes over the socket when it is open or over
+//! REST otherwise, and fails on an error or when no acknowledgement comes in time. A retry
+//! re-uploads what failed and reuses the `client_id` (promise 2).
 
 use chrono::Utc;
 use confab_shared::api::SendMessageRequest;
 use confab_shared::validate::MessageBody;
 use confab_shared::ws::{ClientEvent, ServerEvent};
-use confab_shared::{ChatId, ClientId};
+use confab_shared::{AttachmentId, ChatId, ClientId};
 use leptos::task::spawn_local;
 
 use crate::api;
 use crate::store::{Pending, SendState, Store};
+use crate::uploads::{self, UploadId};
 use crate::ws::Realtime;
 
 /// How long a send may wait for its `message_created` before it shows as failed.
 const ACK_TIMEOUT_MS: u32 = 10_000;
 
-/// Adds a pending row and sends it. Fails only if the browser cannot make an id.
-pub fn send(store: Store, realtime: Realtime, chat_id: ChatId, body: MessageBody) -> Result<(), String> {
+/// Adds a pending row with these files and sends it once they are uploaded. Fails only
+/// if the browser cannot make an id.
+pub fn send(
+    store: Store,
+    realtime: Realtime,
+    chat_id: ChatId,
+    body: MessageBody,
+    files: Vec<UploadId>,
+) -> Result<(), String> {
     let client_id = new_client_id().ok_or("This browser cannot generate message ids.")?;
-    let body = body.into_inner();
+    uploads::attach_to(store, &files, client_id);
     store.add_pending(
         chat_id,
         Pending {
             client_id,
-            body: body.clone(),
+            body: body.into_inner(),
             created_at: Utc::now(),
             state: SendState::Sending,
             attempt: 1,
+            uploads: files,
         },
     );
-    deliver(store, realtime, chat_id, client_id, body, 1);
+    spawn_local(deliver_when_uploaded(store, realtime, chat_id, client_id, 1));
     Ok(())
 }
 
 /// Sends a failed message again with the same `client_id`: the server returns the original
-/// if the first attempt did arrive, so a retry never duplicates.
+/// if the first attempt did arrive, so a retry never duplicates. Files that failed to
+/// upload are uploaded again first.
 pub fn retry(store: Store, realtime: Realtime, chat_id: ChatId, client_id: ClientId) {
     let Some(pending) = store.pending(chat_id, client_id) else { return };
+    for id in &pending.uploads {
+        uploads::retry(store, *id);
+    }
     if let Some(attempt) = store.restart_pending(chat_id, client_id) {
-        deliver(store, realtime, chat_id, client_id, pending.body, attempt);
+        spawn_local(deliver_when_uploaded(store, realtime, chat_id, client_id, attempt));
+    }
+}
+
+async fn deliver_when_uploaded(
+    store: Store,
+    realtime: Realtime,
+    chat_id: ChatId,
+    client_id: ClientId,
+    attempt: u32,
+) {
+    let Some(pending) = store.pending(chat_id, client_id) else { return };
+    let outcome = uploads::finished(store, &pending.uploads).await;
+    // Retried, confirmed or dropped while the files were uploading: nothing to do here.
+    let current = store
+        .pending(chat_id, client_id)
+        .is_some_and(|p| p.attempt == attempt && p.state == SendState::Sending);
+    if !current {
+        return;
+    }
+    match outcome {
+        Err(reason) => store.fail_pending(client_id, Some(attempt), reason),
+        Ok(files) if files.is_empty() && pending.body.is_empty() => store.discard_pending(chat_id, client_id),
+        Ok(files) => deliver(store, realtime, chat_id, client_id, pending.body, files, attempt),
     }
 }
 
@@ -49,18 +86,18 @@ fn deliver(
     chat_id: ChatId,
     client_id: ClientId,
     body: String,
+    attachment_ids: Vec<AttachmentId>,
     attempt: u32,
 ) {
-    let event =
-        ClientEvent::SendMessage { chat_id, client_id, body: body.clone(), attachment_ids: Vec::new() };
+    let event = ClientEvent::SendMessage {
+        chat_id,
+        client_id,
+        body: body.clone(),
+        attachment_ids: attachment_ids.clone(),
+    };
     if !realtime.send(&event) {
         spawn_local(async move {
-            match api::send_message(
-                chat_id,
-                &SendMessageRequest { client_id, body, attachment_ids: Vec::new() },
-            )
-            .await
-            {
+            match api::send_message(chat_id, &SendMessageRequest { client_id, body, attachment_ids }).await {
                 Ok(message) => {
                     let follow_ups = store.apply(ServerEvent::MessageCreated { message });
                     store.run(follow_ups);

@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, Page};
 use crate::format;
+use crate::uploads::{self, Upload, UploadId};
 
 /// Messages fetched per history page.
 const PAGE_SIZE: u32 = 50;
@@ -65,6 +66,8 @@ pub struct Pending {
     pub state: SendState,
     /// Bumped on every retry so a stale timeout cannot fail a newer attempt.
     pub attempt: u32,
+    /// Files sent with it, still uploading or ready (`Store::uploads`).
+    pub uploads: Vec<UploadId>,
 }
 
 /// One chat's messages: confirmed ones keyed by `seq` (promise 3: render by seq), then
@@ -225,6 +228,8 @@ pub struct Store {
     /// The server's caps (`GET /api/limits`), read at start; the compiled-in defaults
     /// until then.
     pub limits: RwSignal<ServerLimits>,
+    /// Files being uploaded: waiting in a composer or in a pending message.
+    pub uploads: RwSignal<BTreeMap<UploadId, Upload>>,
 }
 
 impl Store {
@@ -245,6 +250,7 @@ impl Store {
                 upload_bytes_max: 25 * 1024 * 1024,
                 attachments_per_message_max: confab_shared::limits::ATTACHMENTS_PER_MESSAGE_MAX,
             }),
+            uploads: RwSignal::new(BTreeMap::new()),
         }
     }
 
@@ -257,6 +263,7 @@ impl Store {
 
     /// Forgets everything this tab knew about the signed-in user.
     pub fn sign_out(&self) {
+        uploads::cancel_all(*self);
         self.chats.set(ChatList::default());
         self.messages.set(HashMap::new());
         self.open_chat.set(None);
@@ -291,6 +298,9 @@ impl Store {
         match event {
             ServerEvent::MessageCreated { message } => {
                 let mine = Some(message.sender_id) == me;
+                if mine {
+                    uploads::forget_message(*self, message.client_id);
+                }
                 // A chat missing from a loaded list is new to us: refetch the list.
                 let unknown_chat = self.chats.try_update(|list| {
                     let Some(i) = list.chats.iter().position(|c| c.id == message.chat_id) else {
@@ -742,6 +752,15 @@ impl Store {
         })
     }
 
+    /// Drops a pending send that has nothing left to send (its only files were cancelled).
+    pub fn discard_pending(&self, chat_id: ChatId, client_id: ClientId) {
+        self.messages.try_update(|all| {
+            if let Some(entry) = all.get_mut(&chat_id) {
+                entry.pending.retain(|p| p.client_id != client_id);
+            }
+        });
+    }
+
     /// Marks a pending send as being retried; returns the new attempt number.
     pub fn restart_pending(&self, chat_id: ChatId, client_id: ClientId) -> Option<u32> {
         self.messages
@@ -777,6 +796,7 @@ fn tombstone(message: &mut Message, change_seq: i64) {
     message.body.clear();
     message.body_html.clear();
     message.reactions.clear();
+    message.attachments.clear();
     message.change_seq = message.change_seq.max(change_seq);
 }
 

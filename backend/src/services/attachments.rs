@@ -53,7 +53,10 @@ pub async fn start(
     }
     let max = state.settings.limits.upload_bytes_max;
     if request.size > max {
-        return Err(AppError::PayloadTooLarge(format!("a file must be at most {max} bytes")));
+        return Err(AppError::PayloadTooLarge(format!(
+            "a file must be at most {} ({max} bytes)",
+            confab_shared::display::file_size(max)
+        )));
     }
     let id = Uuid::new_v4();
     let row = AttachmentRow {

@@ -1,5 +1,7 @@
 //! Writing a message: Enter sends, Shift+Enter adds a line; checked with the server's own
-//! rules before it is sent optimistically.
+//! rules before it is sent optimistically. Files join through the attach button, a paste
+//! or a drop on the chat (see `ChatPane`); they start uploading at once and wait here,
+//! each with its progress, until the message goes.
 
 use confab_shared::ChatId;
 use confab_shared::validate::MessageBody;
@@ -7,8 +9,10 @@ use confab_shared::ws::ClientEvent;
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::components::attachments::UploadChip;
 use crate::outbox;
 use crate::store::Store;
+use crate::uploads::{self, UploadId};
 use crate::ws::Realtime;
 
 /// The least time between two `typing` events from this composer.
@@ -26,6 +30,11 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let input_ref = NodeRef::<html::Textarea>::new();
+    let file_input = NodeRef::<html::Input>::new();
+    let files = Memo::new(move |_| {
+        store.uploads.track();
+        uploads::in_composer(store, chat_id)
+    });
     let closed = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).is_some_and(|c| c.closed)));
 
     Effect::new(move |_| {
@@ -38,14 +47,22 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
     // Others see "… is typing": tell the server at most every few seconds.
     let typing_sent_at = StoredValue::new(f64::NEG_INFINITY);
     let submit = move || {
-        let body = match MessageBody::parse(&text.get_untracked()) {
+        let files = uploads::in_composer(store, chat_id);
+        let draft = text.get_untracked();
+        let body =
+            if files.is_empty() { MessageBody::parse(&draft) } else { MessageBody::parse_optional(&draft) };
+        let body = match body {
             Ok(body) => body,
             Err(e) => {
                 error.set(Some(capitalise(&e.to_string())));
                 return;
             }
         };
-        match outbox::send(store, realtime, chat_id, body) {
+        if let Some(problem) = files_problem(store, &files) {
+            error.set(Some(problem));
+            return;
+        }
+        match outbox::send(store, realtime, chat_id, body, files) {
             Ok(()) => {
                 // A sent message ends the typing burst: the next one may be announced as
                 // soon as the server's own throttle (2 s) allows.
@@ -84,6 +101,52 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 submit();
             }
         >
+            <Show when=move || files.with(|f| !f.is_empty())>
+                <div class="composer-files" data-testid="composer-files" aria-label="Files to send" role="group">
+                    <For each=move || files.get() key=|id| *id let:id>
+                        <UploadChip id=id />
+                    </For>
+                </div>
+            </Show>
+            <button
+                type="button"
+                class="attach"
+                data-testid="composer-attach"
+                aria-label="Attach files"
+                title="Attach files"
+                disabled=closed
+                on:click=move |_| {
+                    if let Some(input) = file_input.get_untracked() {
+                        input.click();
+                    }
+                }
+            >
+                // A paper clip, drawn: no icon font or emoji font needed.
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+                    <path
+                        d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l9.2-9.2a3.7 3.7 0 0 1 5.2 5.2l-9.2 9.2a1.8 1.8 0 0 1-2.6-2.6l8.5-8.5"
+                        fill="none"
+                        stroke="currentColor"
+                        stroke-width="2"
+                        stroke-linecap="round"
+                        stroke-linejoin="round"
+                    />
+                </svg>
+            </button>
+            <input
+                type="file"
+                multiple
+                hidden
+                node_ref=file_input
+                data-testid="composer-file-input"
+                on:change=move |_| {
+                    let Some(input) = file_input.get_untracked() else { return };
+                    uploads::add_files(store, chat_id, file_list(input.files()));
+                    // Cleared, so that choosing the same file again is a change too.
+                    input.set_value("");
+                    error.set(None);
+                }
+            />
             <label for="composer-input" class="visually-hidden">"Message"</label>
             <textarea
                 id="composer-input"
@@ -104,6 +167,14 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                     error.set(None);
                 }
                 on:keydown=on_keydown
+                on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                    let pasted = file_list(ev.clipboard_data().and_then(|data| data.files()));
+                    if !pasted.is_empty() {
+                        ev.prevent_default();
+                        uploads::add_files(store, chat_id, pasted);
+                        error.set(None);
+                    }
+                }
             ></textarea>
             <button type="submit" class="primary" data-testid="composer-send" disabled=closed>
                 "Send"
@@ -122,6 +193,27 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
             </p>
         </form>
     }
+}
+
+/// Why these files cannot go yet, if they cannot.
+fn files_problem(store: Store, files: &[UploadId]) -> Option<String> {
+    let max = store.limits.with_untracked(|l| l.attachments_per_message_max);
+    if files.len() > max {
+        return Some(format!("At most {max} files go in one message: remove {}.", files.len() - max));
+    }
+    store.uploads.with_untracked(|all| {
+        files.iter().filter_map(|id| all.get(id)).find_map(|upload| {
+            let problem = upload.problem()?;
+            let hint = if upload.retryable() { "retry or remove it" } else { "remove it" };
+            Some(format!("{}: {problem} ({hint})", upload.filename))
+        })
+    })
+}
+
+/// The files of a `FileList` (a file input's or a paste's), in order.
+pub fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 fn capitalise(text: &str) -> String {

@@ -3,7 +3,7 @@
 //! the chat read while it is visible at the bottom, and offers edit, delete and reactions.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Chat, ChatKind, User};
+use confab_shared::api::{Attachment, Chat, ChatKind, User};
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::{ClientEvent, ServerEvent};
 use confab_shared::{ChatId, ClientId, MessageId, UserId};
@@ -15,9 +15,11 @@ use wasm_bindgen::closure::Closure;
 use web_sys::ResizeObserver;
 
 use crate::api;
+use crate::components::attachments::{AttachmentList, Lightbox, LightboxState, UploadChip};
 use crate::format;
 use crate::outbox;
 use crate::store::{ChatMessages, SendState, Store};
+use crate::uploads::UploadId;
 use crate::ws::Realtime;
 
 /// Scrolled within this many pixels of an edge counts as at that edge.
@@ -68,6 +70,10 @@ struct Row {
     edited: bool,
     created_at: DateTime<Utc>,
     status: Status,
+    /// A sent message's files.
+    attachments: Vec<Attachment>,
+    /// A pending message's files, uploading or uploaded.
+    uploads: Vec<UploadId>,
     chips: Vec<Chip>,
     can_edit: bool,
     can_delete: bool,
@@ -96,6 +102,8 @@ fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<
             edited: m.edited_at.is_some() && !m.deleted,
             created_at: m.created_at,
             status: Status::Sent,
+            attachments: m.attachments.clone(),
+            uploads: Vec::new(),
             chips: m
                 .reactions
                 .iter()
@@ -127,6 +135,8 @@ fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<
             SendState::Sending => Status::Pending,
             SendState::Failed(reason) => Status::Failed(reason.clone()),
         },
+        attachments: Vec::new(),
+        uploads: p.uploads.clone(),
         chips: Vec::new(),
         can_edit: false,
         can_delete: false,
@@ -190,6 +200,7 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         error: RwSignal::new(None),
     };
     provide_context(ui);
+    provide_context(LightboxState::new());
 
     let list_ref = NodeRef::<html::Div>::new();
     let at_bottom = StoredValue::new(true);
@@ -349,6 +360,7 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
                 </p>
             </Show>
         </div>
+        <Lightbox />
     }
 }
 
@@ -431,6 +443,9 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
         if deleted {
             view! { <p class="message-body deleted" data-testid="message-deleted">"Message deleted"</p> }
                 .into_any()
+        } else if body_text.is_empty() {
+            // Only files: no text to show.
+            ().into_any()
         } else if !body_html.is_empty() {
             // Only `body_html` is ever inserted as HTML: the server rendered and sanitised it.
             view! {
@@ -546,6 +561,15 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                 {actions}
             </header>
             {body_or_editor}
+            {(!row.attachments.is_empty()).then(|| view! { <AttachmentList attachments=row.attachments /> })}
+            {(!row.uploads.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="uploads">
+                            {row.uploads.into_iter().map(|id| view! { <UploadChip id=id /> }).collect_view()}
+                        </div>
+                    }
+                })}
             <Show when=move || id.is_some() && ui.confirm_delete.get() == id>
                 <p class="confirm-delete" role="alert">
                     "Delete this message for everyone? "

@@ -1,5 +1,6 @@
 //! The pieces the chat screen is built from.
 
+pub mod attachments;
 pub mod chat_list;
 pub mod chat_settings;
 pub mod composer;

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::api;
 use crate::components::chat_list::{ChatList, PresenceDot};
 use crate::components::chat_settings::ChatSettings;
-use crate::components::composer::Composer;
+use crate::components::composer::{Composer, file_list};
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::message_list::MessageList;
 use crate::components::new_chat::NewChatDialog;
 use crate::store::{Session, Store};
-use crate::{format, notify};
+use crate::{format, notify, uploads};
 
 #[component]
 pub fn ChatLayout() -> impl IntoView {
@@ -169,8 +169,51 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
     let closed = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).is_some_and(|c| c.closed)));
     let settings_open = RwSignal::new(false);
 
+    // Files dropped anywhere on the conversation join the composer. `dragenter` and
+    // `dragleave` also fire over every child, so the overlay counts them.
+    let drag_depth = RwSignal::new(0i32);
+    let carries_files = move |ev: &leptos::ev::DragEvent| {
+        !closed.get_untracked()
+            && ev
+                .data_transfer()
+                .is_some_and(|data| data.types().includes(&wasm_bindgen::JsValue::from_str("Files"), 0))
+    };
+    let on_drag_enter = move |ev: leptos::ev::DragEvent| {
+        if carries_files(&ev) {
+            ev.prevent_default();
+            drag_depth.update(|n| *n += 1);
+        }
+    };
+    let on_drag_over = move |ev: leptos::ev::DragEvent| {
+        if carries_files(&ev) {
+            // Without this the browser would open the file instead of dropping it here.
+            ev.prevent_default();
+        }
+    };
+    let on_drag_leave = move |_: leptos::ev::DragEvent| drag_depth.update(|n| *n = (*n - 1).max(0));
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        drag_depth.set(0);
+        if carries_files(&ev) {
+            ev.prevent_default();
+            let files = file_list(ev.data_transfer().and_then(|data| data.files()));
+            uploads::add_files(store, chat_id, files);
+        }
+    };
+
     view! {
-        <section class="chat" aria-labelledby="chat-title">
+        <section
+            class="chat"
+            aria-labelledby="chat-title"
+            on:dragenter=on_drag_enter
+            on:dragover=on_drag_over
+            on:dragleave=on_drag_leave
+            on:drop=on_drop
+        >
+            <Show when=move || { drag_depth.get() > 0 }>
+                <div class="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
+                    <p>"Drop files to share them here"</p>
+                </div>
+            </Show>
             <header class="chat-header" data-testid="chat-header">
                 <a class="back" href="/" aria-label="Back to chats">"‹"</a>
                 {move || peer.get().map(|peer| view! { <PresenceDot user_id=peer /> })}
