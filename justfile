@@ -44,6 +44,7 @@ test: setup fmt-check lint frontend
     cargo test --workspace --no-fail-fast
     just fuzz
     just e2e
+    just e2e-s3
 
 # Fuzz the HTTP API (schemathesis, every check, signed in) on a throwaway stack; e.g. `just fuzz --seed 42`.
 fuzz *ARGS:
@@ -54,6 +55,11 @@ fuzz *ARGS:
 e2e:
     cargo build -p confab-test-support --bin confab-stack
     cd e2e && npx playwright test
+
+# The file-sharing browser specs with the files in a real S3-compatible server (moto).
+e2e-s3:
+    cargo build -p confab-test-support --bin confab-stack
+    e2e/s3/run
 
 # The same as `test` (fmt check + clippy on host and wasm32 + all tests).
 ready: test

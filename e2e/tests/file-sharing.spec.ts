@@ -1,6 +1,9 @@
 // File sharing (issue 8): the browser uploads straight to storage with a progress bar,
 // the message is pending until its files are in, and the other person sees thumbnails and
-// file chips live. The stack stores files on local disk, as `just dev` does.
+// file chips live. The stack stores files on local disk, as `just dev` does; `just e2e-s3`
+// runs this file again with the files in an S3-compatible server.
+import { type Page, type Route } from '@playwright/test';
+
 import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
@@ -103,6 +106,18 @@ test('an image pasted from the clipboard is attached', async ({ browser }) => {
   await close();
 });
 
+/** Storage refuses uploads (the `PUT` of the bytes, wherever the store is) until the returned
+ *  function is called; `held` delays each refusal until that promise settles. */
+async function breakUploads(page: Page, held?: Promise<void>): Promise<() => Promise<void>> {
+  const handler = async (route: Route): Promise<void> => {
+    if (route.request().method() !== 'PUT') return route.fallback();
+    await held;
+    await route.abort('connectionreset');
+  };
+  await page.route('**/*', handler);
+  return () => page.unroute('**/*', handler);
+}
+
 test('a failed upload says why, and a retry sends it', async ({ browser }) => {
   const { apps: [alice, bob], names: [aliceName, bobName], close } = await people(browser, 'ralice', 'rbob');
   await alice.startDirectChat(bobName);
@@ -123,15 +138,14 @@ test('a failed upload says why, and a retry sends it', async ({ browser }) => {
 
   // The storage cannot be reached: the file says why and the composer won't send it;
   // its Retry uploads it again.
-  const storage = '**/files/**';
-  await alice.page.route(storage, (route) => route.abort('connectionreset'));
+  let repair = await breakUploads(alice.page);
   await attachWithButton(alice.page, noisePng('chart.png', 800, 600));
   const waiting = alice.testId('composer-files').getByTestId('upload');
   await expect(waiting).toHaveAttribute('data-state', 'failed');
   await expect(waiting.getByTestId('upload-error')).toContainText('connection was lost');
   await alice.send('the chart');
   await expect(alice.testId('composer-error')).toContainText('chart.png');
-  await alice.page.unroute(storage);
+  await repair();
   await waiting.getByTestId('upload-retry').click();
   await expect(waiting).toHaveAttribute('data-state', 'ready');
   await alice.testId('composer-send').click();
@@ -141,10 +155,7 @@ test('a failed upload says why, and a retry sends it', async ({ browser }) => {
   // its Retry uploads again and sends (once).
   let release = (): void => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  await alice.page.route(storage, async (route) => {
-    await held;
-    await route.abort('connectionreset');
-  });
+  repair = await breakUploads(alice.page, held);
   await attachWithButton(alice.page, noisePng('table.png', 600, 400));
   await alice.send('the table');
   const row = alice.messages().filter({ hasText: 'the table' });
@@ -153,7 +164,7 @@ test('a failed upload says why, and a retry sends it', async ({ browser }) => {
   await expect(row).toHaveAttribute('data-status', 'failed');
   await expect(row.getByTestId('upload')).toHaveAttribute('data-state', 'failed');
   await expect(row).toContainText('Not sent: table.png');
-  await alice.page.unroute(storage);
+  await repair();
   await row.getByTestId('message-retry').click();
 
   await expect(bob.message('the table').getByTestId('attachment-image')).toBeVisible();
