@@ -1,7 +1,8 @@
 // Every spec imports `test` and `expect` from here. The fixture below fails a test on any
-// Content-Security-Policy violation in any page of any browser context the test opens, so
-// the whole suite proves the app works under its policy (see the README's Security section).
-import { type Browser, type BrowserContext, expect, test as base } from '@playwright/test';
+// Content-Security-Policy violation, and on any uncaught error or console error (a Rust
+// panic lands in both), in any page of any browser context the test opens: the whole suite
+// proves the app works under its policy and never panics (see the README's Tests section).
+import { type Browser, type BrowserContext, expect, type Page, test as base } from '@playwright/test';
 
 export { expect };
 
@@ -27,15 +28,40 @@ async function watchViolations(context: BrowserContext, violations: string[]): P
   });
 }
 
+/** Console errors that are the browser reporting, not the app failing: an API answering
+ *  4xx (asserted by the specs themselves), a socket refused while offline, and a blocked
+ *  script (the violation watch above reports those). */
+const BROWSER_REPORTS = [
+  /^Failed to load resource: /,
+  /^WebSocket connection to '.*' failed/,
+  /violates the following Content Security Policy directive/,
+];
+
+/** Records the context's uncaught errors and console errors (pages opened later too). */
+function watchErrors(context: BrowserContext, errors: string[]): void {
+  const watch = (page: Page): void => {
+    page.on('pageerror', (error) => errors.push(`${page.url()}: uncaught ${error.name}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      const text = message.text();
+      if (!BROWSER_REPORTS.some((report) => report.test(text))) errors.push(`${page.url()}: console: ${text}`);
+    });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+}
+
 export const test = base.extend<{ cspViolations: string[] }>({
   // The specs open their own contexts (`browser.newContext()`), so the watch goes there.
   cspViolations: [
     async ({ browser }: { browser: Browser }, use) => {
       const violations: string[] = [];
+      const errors: string[] = [];
       const newContext = browser.newContext.bind(browser);
       browser.newContext = async (options) => {
         const context = await newContext(options);
         await watchViolations(context, violations);
+        watchErrors(context, errors);
         return context;
       };
       try {
@@ -44,6 +70,7 @@ export const test = base.extend<{ cspViolations: string[] }>({
         browser.newContext = newContext;
       }
       expect(violations, 'Content-Security-Policy violations').toEqual([]);
+      expect(errors, 'uncaught errors and console errors (a panic shows here)').toEqual([]);
     },
     { auto: true },
   ],

@@ -18,6 +18,9 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("not signed in")]
     Unauthorized,
+    /// A sign-in refused: the same words for an unknown user and a wrong password.
+    #[error("wrong username or password")]
+    WrongCredentials,
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -42,7 +45,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Validation(_) | AppError::PayloadTooLarge(_) => ErrorCode::Validation,
-            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::Unauthorized | AppError::WrongCredentials => ErrorCode::Unauthorized,
             AppError::Forbidden(_) => ErrorCode::Forbidden,
             AppError::NotFound | AppError::UnknownPath => ErrorCode::NotFound,
             AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,

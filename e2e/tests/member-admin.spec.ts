@@ -1,6 +1,6 @@
 // Member administration: the owner adds someone (the chat appears for them live),
 // renames the group (others see it), closes it (read-only for members) and removes a
-// member (the chat disappears from their list).
+// member after confirming (the chat leaves their list, and the open chat says why).
 import { expect, test } from '../fixtures';
 
 import { people } from '../pages/chat-app';
@@ -45,10 +45,16 @@ test('the owner adds, renames, closes and removes', async ({ browser }) => {
   await alice.testId('chat-leave').click();
   await expect(alice.testId('settings-error')).toBeVisible();
 
-  // Remove Carol: the chat leaves her list.
-  await alice.page.locator(`[data-testid="member-row"]`).filter({ hasText: carolName }).getByTestId('member-remove').click();
+  // Remove Carol while she reads the chat: "Remove" asks first; then the chat leaves her
+  // list and her open chat says why (no panic: the fixture fails on console errors).
+  await carol.openChat('Planning 2026');
+  const carolRow = alice.page.locator(`[data-testid="member-row"]`).filter({ hasText: carolName });
+  await carolRow.getByTestId('member-remove').click();
+  await expect(panel.getByTestId('member-row')).toHaveCount(3);
+  await alice.testId('member-remove-confirm').click();
   await expect(panel.getByTestId('member-row')).toHaveCount(2);
   await expect(carol.chatItem('Planning 2026')).toHaveCount(0);
+  await expect(carol.testId('removed-notice')).toContainText('You were removed from Planning 2026');
   await expect(bobPanel.getByTestId('member-row')).toHaveCount(2);
 
   // Reopen: Bob can write again.

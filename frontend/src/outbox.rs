@@ -7,7 +7,7 @@ use chrono::Utc;
 use confab_shared::api::SendMessageRequest;
 use confab_shared::validate::MessageBody;
 use confab_shared::ws::{ClientEvent, ServerEvent};
-use confab_shared::{AttachmentId, ChatId, ClientId};
+use confab_shared::{AttachmentId, ChatId, ClientId, ErrorCode};
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -38,6 +38,7 @@ pub fn send(
             state: SendState::Sending,
             attempt: 1,
             uploads: files,
+            retry_on_reconnect: false,
         },
     );
     spawn_local(deliver_when_uploaded(store, realtime, chat_id, client_id, 1));
@@ -54,6 +55,14 @@ pub fn retry(store: Store, realtime: Realtime, chat_id: ChatId, client_id: Clien
     }
     if let Some(attempt) = store.restart_pending(chat_id, client_id) {
         spawn_local(deliver_when_uploaded(store, realtime, chat_id, client_id, attempt));
+    }
+}
+
+/// After a reconnect: sends again, with the same `client_id`, what failed for want of a
+/// connection.
+pub fn retry_interrupted(store: Store, realtime: Realtime) {
+    for (chat_id, client_id) in store.interrupted_sends() {
+        retry(store, realtime, chat_id, client_id);
     }
 }
 
@@ -74,7 +83,7 @@ async fn deliver_when_uploaded(
         return;
     }
     match outcome {
-        Err(reason) => store.fail_pending(client_id, Some(attempt), reason),
+        Err(reason) => store.fail_pending(client_id, Some(attempt), reason, false),
         Ok(files) if files.is_empty() && pending.body.is_empty() => store.discard_pending(chat_id, client_id),
         Ok(files) => deliver(store, realtime, chat_id, client_id, pending.body, files, attempt),
     }
@@ -102,13 +111,21 @@ fn deliver(
                     let follow_ups = store.apply(ServerEvent::MessageCreated { message });
                     store.run(follow_ups);
                 }
-                Err(error) => store.fail_pending(client_id, Some(attempt), error.message),
+                Err(error) => {
+                    let transient = matches!(error.code, ErrorCode::Internal | ErrorCode::Unavailable);
+                    store.fail_pending(client_id, Some(attempt), error.message, transient);
+                }
             }
         });
     }
     spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(ACK_TIMEOUT_MS).await;
-        store.fail_pending(client_id, Some(attempt), "Not delivered: no answer from the server.".to_owned());
+        store.fail_pending(
+            client_id,
+            Some(attempt),
+            "Not delivered: no answer from the server.".to_owned(),
+            true,
+        );
     });
 }
 

@@ -68,6 +68,9 @@ pub struct Pending {
     pub attempt: u32,
     /// Files sent with it, still uploading or ready (`Store::uploads`).
     pub uploads: Vec<UploadId>,
+    /// Failed for want of a connection (no answer, server unreachable): sent again by
+    /// itself once the socket is back. A refusal (invalid, forbidden) waits for the user.
+    pub retry_on_reconnect: bool,
 }
 
 /// One chat's messages: confirmed ones keyed by `seq` (promise 3: render by seq), then
@@ -230,6 +233,9 @@ pub struct Store {
     pub limits: RwSignal<ServerLimits>,
     /// Files being uploaded: waiting in a composer or in a pending message.
     pub uploads: RwSignal<BTreeMap<UploadId, Upload>>,
+    /// Chats someone else removed me from, by their name then, so that an open chat can
+    /// say so instead of vanishing.
+    pub removed_from: RwSignal<HashMap<ChatId, String>>,
 }
 
 impl Store {
@@ -251,6 +257,7 @@ impl Store {
                 attachments_per_message_max: confab_shared::limits::ATTACHMENTS_PER_MESSAGE_MAX,
             }),
             uploads: RwSignal::new(BTreeMap::new()),
+            removed_from: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -266,6 +273,7 @@ impl Store {
         uploads::cancel_all(*self);
         self.chats.set(ChatList::default());
         self.messages.set(HashMap::new());
+        self.removed_from.set(HashMap::new());
         self.open_chat.set(None);
         self.session.set(Session::SignedOut);
     }
@@ -288,6 +296,7 @@ impl Store {
     pub fn sign_in(&self, user: User) {
         self.chats.set(ChatList::default());
         self.messages.set(HashMap::new());
+        self.removed_from.set(HashMap::new());
         self.session.set(Session::SignedIn(user));
     }
 
@@ -412,7 +421,15 @@ impl Store {
             ServerEvent::Presence { user_id, online, last_seen } => self.presence.update(|presence| {
                 presence.insert(user_id, Presence { online, last_seen });
             }),
-            ServerEvent::ChatCreated { chat } => self.chats.update(|list| list.upsert(chat, true)),
+            ServerEvent::ChatCreated { chat } => {
+                // Added back to a chat I was removed from: it is mine again.
+                if self.removed_from.with_untracked(|gone| gone.contains_key(&chat.id)) {
+                    self.removed_from.update(|gone| {
+                        gone.remove(&chat.id);
+                    });
+                }
+                self.chats.update(|list| list.upsert(chat, true));
+            }
             ServerEvent::ChatUpdated { chat } => self.chats.update(|list| list.update_shared(chat)),
             ServerEvent::MemberAdded { chat_id, user } => self.chats.update(|list| {
                 if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id)
@@ -423,6 +440,13 @@ impl Store {
             }),
             ServerEvent::MemberRemoved { chat_id, user_id } => {
                 if Some(user_id) == me {
+                    let name =
+                        self.chats.with_untracked(|list| list.get(chat_id).map(|c| format::chat_name(c, me)));
+                    if let Some(name) = name {
+                        self.removed_from.update(|gone| {
+                            gone.insert(chat_id, name);
+                        });
+                    }
                     self.forget_chat(chat_id);
                 } else {
                     self.chats.update(|list| {
@@ -433,7 +457,7 @@ impl Store {
                 }
             }
             ServerEvent::Error(ErrorEvent { client_id: Some(client_id), message, .. }) => {
-                self.fail_pending(client_id, None, message);
+                self.fail_pending(client_id, None, message, false);
             }
             ServerEvent::Error(ErrorEvent { code, message, client_id: None }) => {
                 warn!("server error event: {code:?}: {message}");
@@ -469,6 +493,7 @@ impl Store {
 
     /// Drops a chat I left or was removed from.
     pub fn forget_chat(&self, chat_id: ChatId) {
+        uploads::cancel_chat(*self, chat_id);
         self.chats.update(|list| list.chats.retain(|c| c.id != chat_id));
         self.messages.update(|all| {
             all.remove(&chat_id);
@@ -752,6 +777,21 @@ impl Store {
         })
     }
 
+    /// The sends that failed for want of a connection, by chat.
+    pub fn interrupted_sends(&self) -> Vec<(ChatId, ClientId)> {
+        self.messages.with_untracked(|all| {
+            all.iter()
+                .flat_map(|(chat_id, entry)| {
+                    entry
+                        .pending
+                        .iter()
+                        .filter(|p| p.retry_on_reconnect && matches!(p.state, SendState::Failed(_)))
+                        .map(|p| (*chat_id, p.client_id))
+                })
+                .collect()
+        })
+    }
+
     /// Drops a pending send that has nothing left to send (its only files were cancelled).
     pub fn discard_pending(&self, chat_id: ChatId, client_id: ClientId) {
         self.messages.try_update(|all| {
@@ -775,7 +815,8 @@ impl Store {
 
     /// Fails a pending send (in any chat) unless it was confirmed or retried meanwhile:
     /// `attempt` is `Some` for a timeout, which only fails the attempt that set it.
-    pub fn fail_pending(&self, client_id: ClientId, attempt: Option<u32>, reason: String) {
+    /// `transient`: the connection was at fault, so a reconnect sends it again.
+    pub fn fail_pending(&self, client_id: ClientId, attempt: Option<u32>, reason: String, transient: bool) {
         self.messages.try_update(|all| {
             for entry in all.values_mut() {
                 if let Some(pending) = entry.pending_mut(client_id)
@@ -783,6 +824,7 @@ impl Store {
                     && attempt.is_none_or(|a| a == pending.attempt)
                 {
                     pending.state = SendState::Failed(reason);
+                    pending.retry_on_reconnect = transient;
                     return;
                 }
             }

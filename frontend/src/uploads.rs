@@ -157,6 +157,16 @@ pub fn cancel_all(store: Store) {
     }
 }
 
+/// Stops the uploads to a chat I am no longer in.
+pub fn cancel_chat(store: Store, chat_id: ChatId) {
+    let ids: Vec<UploadId> = store
+        .uploads
+        .with_untracked(|all| all.iter().filter(|(_, u)| u.chat_id == chat_id).map(|(id, _)| *id).collect());
+    for id in ids {
+        cancel(store, id);
+    }
+}
+
 /// Starts a failed upload again (a new attempt from the beginning).
 pub fn retry(store: Store, id: UploadId) {
     let failed = store.uploads.with_untracked(|all| all.get(&id).is_some_and(Upload::retryable));

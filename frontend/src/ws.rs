@@ -207,6 +207,7 @@ impl Realtime {
                 if resync {
                     self.store.resync();
                 }
+                crate::outbox::retry_interrupted(self.store, self);
             }
             ServerEvent::Pong { nonce } => {
                 self.inner.try_update_value(|inner| {

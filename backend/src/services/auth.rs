@@ -59,7 +59,7 @@ pub async fn register(state: &AppState, req: RegisterRequest, presented: Present
 
 /// The same error, after the same work, for an unknown user and a wrong password.
 pub async fn login(state: &AppState, req: LoginRequest, presented: Presented) -> AppResult<NewSession> {
-    let refused = || AppError::Unauthorized;
+    let refused = || AppError::WrongCredentials;
     let username = Username::parse(&req.username).ok();
     // Counted per account that could exist: a name that can't be one has no account to guess.
     if let Some(name) = &username {

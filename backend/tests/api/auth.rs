@@ -147,6 +147,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 
     assert_error("wrong password", &wrong_password, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     assert_eq!(wrong_password, unknown_user, "the answers must not tell which part was wrong");
+    assert_eq!(wrong_password.1["error"]["message"], "wrong username or password");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -27,6 +27,8 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
     let closed = move || chat.with(|c| c.as_ref().is_some_and(|c| c.closed));
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Whom "Remove" was pressed for: it acts only once confirmed.
+    let confirm_remove = RwSignal::new(None::<UserId>);
     let title =
         RwSignal::new(chat.with_untracked(|c| c.as_ref().and_then(|c| c.title.clone()).unwrap_or_default()));
     let query = RwSignal::new(String::new());
@@ -208,11 +210,36 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
                                             class="danger small"
                                             data-testid="member-remove"
                                             disabled=busy
-                                            on:click=move |_| remove(user_id)
+                                            aria-expanded=move || (confirm_remove.get() == Some(user_id)).to_string()
+                                            on:click=move |_| confirm_remove.set(Some(user_id))
                                         >
                                             "Remove"
                                         </button>
                                     </span>
+                                </Show>
+                                <Show when=move || confirm_remove.get() == Some(user_id)>
+                                    <p class="confirm-remove" role="alert">
+                                        {format!("Remove {} from this group? ", user.display_name)}
+                                        <button
+                                            type="button"
+                                            class="danger small"
+                                            data-testid="member-remove-confirm"
+                                            disabled=busy
+                                            on:click=move |_| {
+                                                confirm_remove.set(None);
+                                                remove(user_id);
+                                            }
+                                        >
+                                            "Remove"
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="secondary small"
+                                            on:click=move |_| confirm_remove.set(None)
+                                        >
+                                            "Cancel"
+                                        </button>
+                                    </p>
                                 </Show>
                             </li>
                         }

@@ -235,18 +235,20 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             (r.first().map(|r| r.client_id), r.last().map(|r| r.client_id), r.last().is_some_and(|r| r.mine))
         });
         let (previous_first, previous_last) = previous.unwrap_or_default();
+        // The frame may come after this list is gone (the chat closed, signed out): every
+        // access below is a `try_`, which finds nothing then.
         request_animation_frame(move || {
-            let Some(el) = list_ref.get_untracked() else { return };
-            if let Some((height, top)) = anchor.get_value()
+            let Some(el) = list_ref.try_get_untracked().flatten() else { return };
+            if let Some((height, top)) = anchor.try_get_value().flatten()
                 && first != previous_first
             {
-                anchor.set_value(None);
+                anchor.try_set_value(None);
                 el.set_scroll_top(top + el.scroll_height() - height);
-            } else if last != previous_last && (at_bottom.get_value() || last_mine) {
+            } else if last != previous_last && (at_bottom.try_get_value() == Some(true) || last_mine) {
                 el.set_scroll_top(el.scroll_height());
-                at_bottom.set_value(true);
-                if !bottom.get_untracked() {
-                    bottom.set(true);
+                at_bottom.try_set_value(true);
+                if bottom.try_get_untracked() == Some(false) {
+                    bottom.try_set(true);
                 }
             }
         });
@@ -294,8 +296,8 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             return;
         }
         let on_resize = Closure::<dyn FnMut()>::new(move || {
-            if at_bottom.get_value()
-                && let Some(el) = list_ref.get_untracked()
+            if at_bottom.try_get_value() == Some(true)
+                && let Some(el) = list_ref.try_get_untracked().flatten()
             {
                 el.set_scroll_top(el.scroll_height());
             }

@@ -49,10 +49,12 @@ pub fn AuthPage() -> impl IntoView {
                 Request::Login(body) => api::login(body).await,
                 Request::Register(body) => api::register(body).await,
             };
-            busy.set(false);
+            busy.try_set(false);
             match result {
                 Ok(info) => store.sign_in(info.user),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    error.try_set(Some(e.message));
+                }
             }
         });
     };

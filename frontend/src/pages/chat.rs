@@ -132,11 +132,13 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
         loaded
     });
 
-    // Removed from the chat (or it went away): back to the list.
+    // Removed by someone else: the pane says so (below). Gone otherwise (I left, or the
+    // list was refetched without it): back to the list.
+    let removed_from = Memo::new(move |_| store.removed_from.with(|gone| gone.get(&chat_id).cloned()));
     let navigate = use_navigate();
     Effect::new(move |was_present: Option<bool>| {
         let present = store.chats.with(|list| list.get(chat_id).is_some());
-        if was_present == Some(true) && !present {
+        if was_present == Some(true) && !present && removed_from.get_untracked().is_none() {
             navigate("/", Default::default());
         }
         present
@@ -201,6 +203,7 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
     };
 
     view! {
+        <Show when=move || removed_from.read().is_none() fallback=move || view! { <RemovedNotice chat_id=chat_id /> }>
         <section
             class="chat"
             aria-labelledby="chat-title"
@@ -243,6 +246,21 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
             <TypingIndicator chat_id=chat_id />
             <Composer chat_id=chat_id />
         </section>
+        </Show>
+    }
+}
+
+/// What someone removed from an open chat sees in its place.
+#[component]
+fn RemovedNotice(chat_id: ChatId) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let name = store.removed_from.with_untracked(|gone| gone.get(&chat_id).cloned()).unwrap_or_default();
+    view! {
+        <div class="empty-state" role="status" data-testid="removed-notice">
+            <h2>{format!("You were removed from {name}")}</h2>
+            <p>"Its messages are no longer available to you."</p>
+            <a href="/">"Back to your chats"</a>
+        </div>
     }
 }
 
