@@ -88,9 +88,15 @@ export class ChatApp {
     return this.messages().filter({ has: this.page.getByTestId('message-body').filter({ hasText: text }) });
   }
 
-  async editMessage(text: string, newText: string): Promise<void> {
+  /** A message's action button: actions show on the message under the pointer. */
+  async messageAction(text: string, action: 'message-edit' | 'message-delete' | 'message-react'): Promise<void> {
     const row = this.delivered(text);
-    await row.getByTestId('message-edit').click();
+    await row.hover();
+    await row.getByTestId(action).click();
+  }
+
+  async editMessage(text: string, newText: string): Promise<void> {
+    await this.messageAction(text, 'message-edit');
     // While editing the row shows an editor instead of its body.
     const input = this.testId('message-edit-input');
     await input.fill(newText);
@@ -100,15 +106,15 @@ export class ChatApp {
 
   async deleteMessage(text: string): Promise<void> {
     const row = this.delivered(text);
-    await row.getByTestId('message-delete').click();
+    await this.messageAction(text, 'message-delete');
     await row.getByTestId('message-delete-confirm').click();
     await expect(this.delivered(text)).toHaveCount(0);
   }
 
   async react(text: string, emoji: string): Promise<void> {
     const row = this.delivered(text);
-    await row.getByTestId('message-react').click();
-    await row.locator(`[data-testid="reaction-option"][data-emoji="${emoji}"]`).click();
+    await this.messageAction(text, 'message-react');
+    await row.locator(`[data-testid="reaction-option"][data-emoji="${emoji}"]`).first().click();
   }
 
   reactionChip(text: string, emoji: string): Locator {

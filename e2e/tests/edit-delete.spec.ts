@@ -16,7 +16,7 @@ test('an edit and a delete propagate live', async ({ browser }) => {
   await expect(bob.delivered('frist draft').getByTestId('message-delete')).toHaveCount(0);
 
   // Escape cancels an edit.
-  await alice.delivered('frist draft').getByTestId('message-edit').click();
+  await alice.messageAction('frist draft', 'message-edit');
   await alice.testId('message-edit-input').press('Escape');
   await expect(alice.testId('message-edit-input')).toHaveCount(0);
   await expect(alice.delivered('frist draft')).toBeVisible();

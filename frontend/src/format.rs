@@ -1,6 +1,6 @@
 //! How chats, people and times are shown: plain strings, rendered as text nodes.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Datelike, Local, Utc};
 use confab_shared::UserId;
 use confab_shared::api::{Chat, ChatKind, Message};
 
@@ -53,9 +53,87 @@ pub fn message_text(message: &Message) -> String {
             many => format!("📎 {} files", many.len()),
         };
     }
-    let first_line = message.body.lines().next().unwrap_or_default();
-    let short: String = first_line.chars().take(80).collect();
-    if short.len() < message.body.len() { format!("{short}…") } else { short }
+    // The rendered text, not the Markdown source: `**this**` previews as "this".
+    let text =
+        if message.body_html.is_empty() { message.body.clone() } else { plain_text(&message.body_html) };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = text.chars().take(80).collect();
+    if short.len() < text.len() { format!("{short}…") } else { short }
+}
+
+/// The text of server-sanitised HTML (`body_html`): tags dropped, the five entities the
+/// sanitiser writes decoded, blocks separated by a space. Hand-written because that HTML
+/// is already well-formed and tiny; a Markdown or HTML parser would add to the download.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The label of a day separator: "Today", "Yesterday", "Monday 30 November", or with
+/// the year when it is not this year's.
+pub fn day_label(at: DateTime<Utc>) -> String {
+    let day = at.with_timezone(&Local).date_naive();
+    let today = Local::now().date_naive();
+    if day == today {
+        "Today".to_owned()
+    } else if today.pred_opt() == Some(day) {
+        "Yesterday".to_owned()
+    } else if day.year() == today.year() {
+        day.format("%A %-d %B").to_string()
+    } else {
+        day.format("%A %-d %B %Y").to_string()
+    }
+}
+
+/// The local calendar day of a moment (day separators compare these).
+pub fn local_day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&Local).date_naive()
+}
+
+/// "5 min ago", "3 h ago", "2 days ago": the relative half of a message's tooltip.
+pub fn ago(at: DateTime<Utc>) -> String {
+    let minutes = (Utc::now() - at).num_minutes();
+    match minutes {
+        ..1 => "just now".to_owned(),
+        1..60 => format!("{minutes} min ago"),
+        60..1440 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+/// Up to two initials of a name, for its avatar: "Ada Lovelace" → "AL", "bob" → "B".
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().find(|c| c.is_alphanumeric()))
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// A hue (0–359) that is always the same for one person, so their avatar keeps its colour.
+pub fn avatar_hue(id: UserId) -> u16 {
+    // FNV-1a over the id's bytes: stable across sessions and machines.
+    let hash =
+        id.0.as_bytes().iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
+    (hash % 360) as u16
 }
 
 /// `14:05` today, `Mar 3, 14:05` on other days, in the browser's time zone.
@@ -91,4 +169,36 @@ pub fn last_seen(online: bool, last_seen: Option<DateTime<Utc>>) -> Option<Strin
         60..1440 => format!("last seen {} h ago", minutes / 60),
         _ => format!("last seen {}", short_time(at)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_are_plain_text() {
+        assert_eq!(
+            plain_text("<p><strong>this</strong> &amp; <code>&lt;that&gt;</code></p>"),
+            "this & <that>"
+        );
+        assert_eq!(plain_text("<p>one</p>\n<p>two</p>"), "one two");
+        assert_eq!(plain_text("<p>&quot;q&quot; &#39;s&#39; &amp;lt;</p>"), "\"q\" 's' &lt;");
+    }
+
+    #[test]
+    fn initials_take_the_first_letters_of_two_words() {
+        assert_eq!(initials("Ada Lovelace"), "AL");
+        assert_eq!(initials("bob"), "B");
+        assert_eq!(initials("  émile  zola  the third"), "ÉZ");
+        assert_eq!(initials("(x) y"), "XY");
+        assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn a_person_keeps_their_colour() {
+        let id = UserId(uuid::Uuid::from_u128(42));
+        assert_eq!(avatar_hue(id), avatar_hue(id));
+        assert!(avatar_hue(id) < 360);
+        assert_ne!(avatar_hue(id), avatar_hue(UserId(uuid::Uuid::from_u128(43))));
+    }
 }

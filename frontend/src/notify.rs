@@ -19,6 +19,25 @@ pub fn undecided() -> bool {
     supported() && Notification::permission() == NotificationPermission::Default
 }
 
+/// Where "Not now" is remembered, so the offer shows until answered once.
+const DISMISSED_KEY: &str = "confab.notifications.dismissed";
+
+/// The user said "Not now" to the offer in this browser.
+pub fn offer_dismissed() -> bool {
+    local_storage().and_then(|s| s.get_item(DISMISSED_KEY).ok().flatten()).is_some()
+}
+
+/// Remembers "Not now" (a browser refusing storage just shows the offer again next time).
+pub fn dismiss_offer() {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(DISMISSED_KEY, "1");
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
 /// Asks for permission; `then` runs with the answer (`true` when granted).
 pub fn request(then: impl FnOnce(bool) + 'static) {
     let Some(Ok(promise)) = supported().then(Notification::request_permission) else {

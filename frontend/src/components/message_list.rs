@@ -1,6 +1,10 @@
-//! One chat's messages in `seq` order, then this tab's pending sends. Loads older pages
-//! at the top (keeping the scroll position), follows new messages at the bottom, marks
-//! the chat read while it is visible at the bottom, and offers edit, delete and reactions.
+//! One chat's messages in `seq` order, then this tab's pending sends, read like a
+//! conversation: a day separator where the day changes, one name and avatar per run of
+//! messages from one person, a "New" divider where my unread messages start (the chat
+//! opens there), and "Jump to latest" when scrolled up. Loads older pages at the top
+//! (keeping the scroll position), follows new messages at the bottom, marks the chat read
+//! while it is visible at the bottom, and offers edit, delete and reactions on the message
+//! under the pointer or the keyboard (arrow keys move between messages).
 
 use chrono::{DateTime, Utc};
 use confab_shared::api::{Attachment, Chat, ChatKind, User};
@@ -16,6 +20,8 @@ use web_sys::ResizeObserver;
 
 use crate::api;
 use crate::components::attachments::{AttachmentList, Lightbox, LightboxState, UploadChip};
+use crate::components::avatar::Avatar;
+use crate::components::emoji_picker::EmojiPicker;
 use crate::format;
 use crate::outbox;
 use crate::store::{ChatMessages, SendState, Store};
@@ -26,8 +32,8 @@ use crate::ws::Realtime;
 const EDGE_PX: i32 = 64;
 /// Read receipts wait this long for the reader to settle.
 const MARK_READ_DEBOUNCE_MS: u32 = 500;
-/// The reaction picker's choices.
-const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
+/// Messages from one person this close together share one name and avatar.
+const GROUP_WITHIN_MINUTES: i64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Status {
@@ -61,8 +67,15 @@ struct Row {
     client_id: ClientId,
     id: Option<MessageId>,
     seq: Option<i64>,
+    sender_id: UserId,
     sender: String,
     mine: bool,
+    /// Follows a message of the same person within minutes: no name or avatar again.
+    grouped: bool,
+    /// The first message of a day: the separator's label ("Today", "Monday 30 November").
+    day: Option<String>,
+    /// My unread messages start here: the "New" divider goes above it.
+    unread_before: bool,
     body: String,
     /// Server-sanitised Markdown; empty for pending rows and tombstones.
     body_html: String,
@@ -81,9 +94,16 @@ struct Row {
     seen_by: Option<String>,
 }
 
-fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<Row> {
+/// `unread_after`: my read position when the chat was opened (the "New" divider).
+fn rows_of(
+    entry: &ChatMessages,
+    chat: Option<&Chat>,
+    me: Option<&User>,
+    unread_after: Option<i64>,
+) -> Vec<Row> {
     let my_name = me.map(|user| user.display_name.clone()).unwrap_or_default();
-    let me = me.map(|user| user.id);
+    let my_id = me.map(|user| user.id);
+    let me = my_id;
     let open = chat.is_some_and(|c| !c.closed);
     let owner = chat.is_some_and(|c| c.kind == ChatKind::Group && c.owner_id.is_some() && c.owner_id == me);
     let my_latest =
@@ -94,8 +114,12 @@ fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<
             client_id: m.client_id,
             id: Some(m.id),
             seq: Some(m.seq),
+            sender_id: m.sender_id,
             sender: format::member_name(chat, m.sender_id),
             mine,
+            grouped: false,
+            day: None,
+            unread_before: false,
             body: m.body.clone(),
             body_html: m.body_html.clone(),
             deleted: m.deleted,
@@ -124,8 +148,12 @@ fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<
         client_id: p.client_id,
         id: None,
         seq: None,
+        sender_id: my_id.unwrap_or(UserId(uuid::Uuid::nil())),
         sender: my_name.clone(),
         mine: true,
+        grouped: false,
+        day: None,
+        unread_before: false,
         body: p.body.clone(),
         body_html: String::new(),
         deleted: false,
@@ -143,7 +171,30 @@ fn rows_of(entry: &ChatMessages, chat: Option<&Chat>, me: Option<&User>) -> Vec<
         can_react: false,
         seen_by: None,
     });
-    sent.chain(pending).collect()
+    let mut rows: Vec<Row> = sent.chain(pending).collect();
+    mark_runs(&mut rows, unread_after);
+    rows
+}
+
+/// Sets where days change, where my unread messages start, and which messages continue a
+/// run of the same person's.
+fn mark_runs(rows: &mut [Row], unread_after: Option<i64>) {
+    let mut previous: Option<(UserId, DateTime<Utc>)> = None;
+    let mut divider_placed = false;
+    for row in rows.iter_mut() {
+        let day = format::local_day(row.created_at);
+        let new_day = previous.is_none_or(|(_, at)| format::local_day(at) != day);
+        row.day = new_day.then(|| format::day_label(row.created_at));
+        row.unread_before =
+            !divider_placed && !row.mine && unread_after.zip(row.seq).is_some_and(|(read, seq)| seq > read);
+        divider_placed |= row.unread_before;
+        row.grouped = !new_day
+            && !row.unread_before
+            && previous.is_some_and(|(sender, at)| {
+                sender == row.sender_id && (row.created_at - at).num_minutes() < GROUP_WITHIN_MINUTES
+            });
+        previous = Some((row.sender_id, row.created_at));
+    }
 }
 
 /// "Seen by Alice", "Seen by Alice and Bob", "Seen by 4": the others whose read position
@@ -169,6 +220,8 @@ struct RowUi {
     editing: RwSignal<Option<MessageId>>,
     edit_text: RwSignal<String>,
     picker: RwSignal<Option<MessageId>>,
+    /// The message whose actions a touch on "⋯" opened (no hover on touch screens).
+    menu: RwSignal<Option<ClientId>>,
     confirm_delete: RwSignal<Option<MessageId>>,
     error: RwSignal<Option<String>>,
 }
@@ -176,13 +229,18 @@ struct RowUi {
 #[component]
 pub fn MessageList(chat_id: ChatId) -> impl IntoView {
     let store = expect_context::<Store>();
+    // My read position as the chat opened: the "New" divider stays there while I read.
+    let unread_after = RwSignal::new(None::<i64>);
+    // The newest message I have seen at the bottom of the list; "N new" counts past it.
+    let seen_seq = RwSignal::new(i64::MAX);
     let rows = Memo::new(move |_| {
         let me = store.me();
+        let unread_after = unread_after.get();
         store.chats.with(|list| {
             let chat = list.get(chat_id);
-            store
-                .messages
-                .with(|all| all.get(&chat_id).map(|e| rows_of(e, chat, me.as_ref())).unwrap_or_default())
+            store.messages.with(|all| {
+                all.get(&chat_id).map(|e| rows_of(e, chat, me.as_ref(), unread_after)).unwrap_or_default()
+            })
         })
     });
     let page_state = Memo::new(move |_| {
@@ -190,12 +248,30 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             .messages
             .with(|all| all.get(&chat_id).map(|e| (e.loaded, e.has_older, e.loading_older, e.error.clone())))
     });
+    let loaded = move || page_state.with(|s| s.as_ref().is_some_and(|s| s.0));
+    Effect::new(move |captured: Option<bool>| {
+        if captured == Some(true) {
+            return true;
+        }
+        let positions = store.chats.with(|list| list.get(chat_id).map(|c| (c.last_read_seq, c.last_seq)));
+        match positions {
+            Some((read, last)) if loaded() => {
+                if last > read {
+                    unread_after.set(Some(read));
+                }
+                seen_seq.set(read);
+                true
+            }
+            _ => false,
+        }
+    });
 
     let realtime = expect_context::<Realtime>();
     let ui = RowUi {
         editing: RwSignal::new(None),
         edit_text: RwSignal::new(String::new()),
         picker: RwSignal::new(None),
+        menu: RwSignal::new(None),
         confirm_delete: RwSignal::new(None),
         error: RwSignal::new(None),
     };
@@ -203,9 +279,10 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
     provide_context(LightboxState::new());
 
     let list_ref = NodeRef::<html::Div>::new();
-    let at_bottom = StoredValue::new(true);
+    // Whether the reader is at the bottom: known once the first page is placed.
+    let at_bottom = StoredValue::new(false);
     // The same, as a signal for the read receipts (set only when it flips).
-    let bottom = RwSignal::new(true);
+    let bottom = RwSignal::new(false);
     // (scroll height, scroll top) just before an older page was asked for.
     let anchor = StoredValue::new(None::<(i32, i32)>);
 
@@ -216,20 +293,25 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             store.load_older(chat_id);
         }
     };
+    let note_position = move |el: &web_sys::HtmlDivElement| {
+        let is_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < EDGE_PX;
+        at_bottom.try_set_value(is_bottom);
+        if bottom.try_get_untracked() != Some(is_bottom) {
+            bottom.try_set(is_bottom);
+        }
+    };
     let on_scroll = move |_| {
         let Some(el) = list_ref.get_untracked() else { return };
-        let is_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < EDGE_PX;
-        at_bottom.set_value(is_bottom);
-        if bottom.get_untracked() != is_bottom {
-            bottom.set(is_bottom);
-        }
+        note_position(&el);
         if el.scroll_top() < EDGE_PX {
             load_older();
         }
     };
 
-    // After the rows change: keep the view still when older messages were put on top,
-    // follow new ones at the bottom when the reader was there (or just sent one).
+    // After the rows change: open at the "New" divider (or the bottom) once the first page
+    // is in; then keep the view still when older messages were put on top, and follow new
+    // ones at the bottom when the reader was there (or just sent one).
+    let positioned = StoredValue::new(false);
     Effect::new(move |previous: Option<(Option<ClientId>, Option<ClientId>)>| {
         let (first, last, last_mine) = rows.with(|r| {
             (r.first().map(|r| r.client_id), r.last().map(|r| r.client_id), r.last().is_some_and(|r| r.mine))
@@ -237,9 +319,19 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         let (previous_first, previous_last) = previous.unwrap_or_default();
         // The frame may come after this list is gone (the chat closed, signed out): every
         // access below is a `try_`, which finds nothing then.
+        let first_page = !positioned.get_value() && first.is_some() && loaded();
+        if first_page {
+            positioned.set_value(true);
+        }
         request_animation_frame(move || {
             let Some(el) = list_ref.try_get_untracked().flatten() else { return };
-            if let Some((height, top)) = anchor.try_get_value().flatten()
+            if first_page {
+                match el.query_selector("[data-testid=unread-divider]").ok().flatten() {
+                    Some(divider) => divider.scroll_into_view_with_bool(true),
+                    None => el.set_scroll_top(el.scroll_height()),
+                }
+                note_position(&el);
+            } else if let Some((height, top)) = anchor.try_get_value().flatten()
                 && first != previous_first
             {
                 anchor.try_set_value(None);
@@ -287,6 +379,44 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         });
     });
 
+    // "Jump to latest (N new)": what arrived from others since I was last at the bottom.
+    Effect::new(move |_| {
+        if bottom.get() {
+            seen_seq.set(newest_seq.get());
+        }
+    });
+    let new_below = Memo::new(move |_| {
+        let seen = seen_seq.get();
+        rows.with(|rows| rows.iter().filter(|r| !r.mine && r.seq.is_some_and(|seq| seq > seen)).count())
+    });
+    let jump_to_latest = move |_| {
+        if let Some(el) = list_ref.get_untracked() {
+            let options = web_sys::ScrollToOptions::new();
+            options.set_top(f64::from(el.scroll_height()));
+            options.set_behavior(web_sys::ScrollBehavior::Smooth);
+            el.scroll_to_with_scroll_to_options(&options);
+        }
+    };
+
+    // Arrow keys move between messages; a focused message shows its actions, so Tab
+    // reaches them without every message adding stops to the Tab order.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        let editing_text = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|t| matches!(t.tag_name().as_str(), "TEXTAREA" | "INPUT"));
+        if editing_text || !matches!(key.as_str(), "ArrowUp" | "ArrowDown" | "Home" | "End") {
+            return;
+        }
+        let Some(list) = list_ref.get_untracked() else { return };
+        if let Some(row) = neighbour_row(&list, &key) {
+            ev.prevent_default();
+            // Focus scrolls the message into view.
+            let _ = row.focus();
+        }
+    };
+
     // The list shrinks when the composer grows or an on-screen keyboard opens: stay at
     // the bottom if the reader was there.
     let observer = StoredValue::new_local(None::<(ResizeObserver, Closure<dyn FnMut()>)>);
@@ -314,17 +444,23 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
     });
 
     view! {
+        <div class="message-pane">
         <div
             class="message-list"
             data-testid="message-list"
             node_ref=list_ref
             on:scroll=on_scroll
+            on:keydown=on_keydown
             role="log"
             aria-live="polite"
             aria-relevant="additions"
             aria-label="Messages"
+            aria-describedby="message-list-keys"
             tabindex="0"
         >
+            <p id="message-list-keys" class="visually-hidden">
+                "Arrow keys move between messages; Tab reaches the focused message's actions."
+            </p>
             {move || {
                 page_state
                     .get()
@@ -362,8 +498,38 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
                 </p>
             </Show>
         </div>
+        <Show when=move || !bottom.get()>
+            <button type="button" class="jump-latest" data-testid="jump-to-latest" on:click=jump_to_latest>
+                {move || match new_below.get() {
+                    0 => "Jump to latest ↓".to_owned(),
+                    n => format!("Jump to latest ({n} new) ↓"),
+                }}
+            </button>
+        </Show>
+        </div>
         <Lightbox />
     }
+}
+
+/// The message row above or below the focused one (or the newest, from the list itself).
+fn neighbour_row(list: &web_sys::HtmlDivElement, key: &str) -> Option<web_sys::HtmlElement> {
+    let rows = list.query_selector_all("article.message").ok()?;
+    let count = rows.length();
+    let last = count.checked_sub(1)?;
+    let focused = web_sys::window()?.document()?.active_element();
+    let current = (0..count).find(|i| {
+        rows.get(*i)
+            .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+            .zip(focused.as_ref())
+            .is_some_and(|(row, focused)| row.contains(Some(focused)))
+    });
+    let next = match (key, current) {
+        ("ArrowUp", Some(i)) => i.saturating_sub(1),
+        ("ArrowDown", Some(i)) => (i + 1).min(last),
+        ("Home", _) => 0,
+        _ => last,
+    };
+    rows.get(next)?.dyn_into::<web_sys::HtmlElement>().ok()
 }
 
 #[component]
@@ -488,11 +654,20 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
         }
     };
 
-    let actions = (row.can_react || row.can_edit || row.can_delete).then(|| {
+    let react_button = NodeRef::<html::Button>::new();
+    let close_picker = move || {
+        ui.picker.set(None);
+        if let Some(button) = react_button.get_untracked() {
+            // Back to where the picker was opened from.
+            let _ = button.focus();
+        }
+    };
+    let has_actions = row.can_react || row.can_edit || row.can_delete;
+    let actions = has_actions.then(|| {
         let body = row.body.clone();
         let (can_edit, can_delete, can_react) = (row.can_edit, row.can_delete, row.can_react);
         view! {
-            <div class="message-actions" data-testid="message-actions">
+            <div class="message-actions" data-testid="message-actions" role="toolbar" aria-label="Message actions">
                 {can_react
                     .then(|| {
                         view! {
@@ -500,8 +675,10 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                                 type="button"
                                 class="icon"
                                 data-testid="message-react"
+                                node_ref=react_button
                                 aria-label="React"
                                 title="React"
+                                aria-haspopup="dialog"
                                 aria-expanded=move || (ui.picker.get() == id && id.is_some()).to_string()
                                 on:click=move |_| ui.picker.update(|p| *p = if *p == id { None } else { id })
                             >
@@ -542,124 +719,161 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
             </div>
         }
     });
+    let time_title = format!("{} ({})", format::full_time(row.created_at), format::ago(row.created_at));
+    let sender_id = row.sender_id;
+    let sender = row.sender.clone();
 
     view! {
-        <article
-            class="message"
-            class:mine=row.mine
-            class:is-deleted=row.deleted
-            data-testid="message"
-            data-seq=row.seq.map(|seq| seq.to_string())
-            data-status=row.status.as_str()
-            data-message-id=row.id.map(|id| id.to_string())
-        >
-            <header class="message-meta">
-                <span class="sender">{row.sender}</span>
-                <time datetime=row.created_at.to_rfc3339() title=format::full_time(row.created_at)>
-                    {format::short_time(row.created_at)}
-                </time>
-                {row.edited.then(|| view! { <span class="edited" data-testid="message-edited">"(edited)"</span> })}
-                {(row.status == Status::Pending).then(|| view! { <span class="state">"Sending…"</span> })}
-                {actions}
-            </header>
-            {body_or_editor}
-            {(!row.attachments.is_empty()).then(|| view! { <AttachmentList attachments=row.attachments /> })}
-            {(!row.uploads.is_empty())
-                .then(|| {
-                    view! {
-                        <div class="uploads">
-                            {row.uploads.into_iter().map(|id| view! { <UploadChip id=id /> }).collect_view()}
-                        </div>
+        {row
+            .day
+            .map(|label| {
+                view! {
+                    <div class="day-separator" role="separator" data-testid="day-separator">
+                        <span>{label}</span>
+                    </div>
+                }
+            })}
+        {row
+            .unread_before
+            .then(|| {
+                view! {
+                    <div class="unread-divider" role="separator" data-testid="unread-divider" aria-label="New messages">
+                        <span>"New"</span>
+                    </div>
+                }
+            })}
+        <div class="message-row" class:mine=row.mine class:grouped=row.grouped>
+            {(!row.mine && !row.grouped).then(|| view! { <Avatar user_id=sender_id name=sender.clone() /> })}
+            <article
+                class="message"
+                class:mine=row.mine
+                class:grouped=row.grouped
+                class:menu-open=move || ui.menu.get() == Some(client_id)
+                class:is-deleted=row.deleted
+                data-testid="message"
+                data-seq=row.seq.map(|seq| seq.to_string())
+                data-status=row.status.as_str()
+                data-message-id=row.id.map(|id| id.to_string())
+                tabindex="-1"
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" && ui.picker.get_untracked().is_some() && ui.picker.get_untracked() == id {
+                        ev.prevent_default();
+                        close_picker();
                     }
-                })}
-            <Show when=move || id.is_some() && ui.confirm_delete.get() == id>
-                <p class="confirm-delete" role="alert">
-                    "Delete this message for everyone? "
-                    <button
-                        type="button"
-                        class="danger small"
-                        data-testid="message-delete-confirm"
-                        on:click=move |_| delete()
-                    >
-                        "Delete"
-                    </button>
-                    <button type="button" class="secondary small" on:click=move |_| ui.confirm_delete.set(None)>
-                        "Cancel"
-                    </button>
-                </p>
-            </Show>
-            <Show when=move || id.is_some() && ui.picker.get() == id>
-                <div class="reaction-picker" data-testid="reaction-picker" role="group" aria-label="Pick a reaction">
-                    {QUICK_REACTIONS
-                        .iter()
-                        .map(|emoji| {
-                            let emoji = (*emoji).to_owned();
-                            let pick = emoji.clone();
-                            let attr = emoji.clone();
+                }
+            >
+                <header class="message-meta">
+                    <span class="sender" class:visually-hidden=row.grouped>{row.sender}</span>
+                    <time datetime=row.created_at.to_rfc3339() title=time_title>
+                        {format::short_time(row.created_at)}
+                    </time>
+                    {row.edited.then(|| view! { <span class="edited" data-testid="message-edited">"(edited)"</span> })}
+                    {(row.status == Status::Pending).then(|| view! { <span class="state">"Sending…"</span> })}
+                    {has_actions
+                        .then(|| {
                             view! {
                                 <button
                                     type="button"
-                                    class="reaction-option"
-                                    data-testid="reaction-option"
-                                    data-emoji=attr
-                                    on:click=move |_| react(pick.clone())
+                                    class="icon more"
+                                    data-testid="message-more"
+                                    aria-label="Message actions"
+                                    aria-expanded=move || (ui.menu.get() == Some(client_id)).to_string()
+                                    on:click=move |_| {
+                                        ui.menu.update(|m| *m = if *m == Some(client_id) { None } else { Some(client_id) })
+                                    }
                                 >
-                                    {emoji}
+                                    "⋯"
                                 </button>
                             }
-                        })
-                        .collect_view()}
-                </div>
-            </Show>
-            {(!row.chips.is_empty())
-                .then(|| {
-                    view! {
-                        <div class="reactions">
-                            {row
-                                .chips
-                                .into_iter()
-                                .map(|chip| {
-                                    let emoji = chip.emoji.clone();
-                                    let attr = chip.emoji.clone();
-                                    view! {
-                                        <button
-                                            type="button"
-                                            class="reaction-chip"
-                                            class:mine=chip.mine
-                                            data-testid="reaction-chip"
-                                            data-emoji=attr
-                                            data-mine=chip.mine.to_string()
-                                            aria-pressed=chip.mine.to_string()
-                                            disabled=!row.can_react
-                                            on:click=move |_| react(emoji.clone())
-                                        >
-                                            <span class="emoji">{chip.emoji}</span>
-                                            " "
-                                            <span class="count">{chip.count}</span>
-                                        </button>
-                                    }
-                                })
-                                .collect_view()}
-                        </div>
-                    }
-                })}
-            {row.seen_by.map(|text| view! { <p class="seen-by" data-testid="seen-by">{text}</p> })}
-            {failure
-                .map(|reason| {
-                    view! {
-                        <p class="message-failed">
-                            <span>"Not sent: " {reason}</span>
-                            <button
-                                type="button"
-                                class="secondary small"
-                                data-testid="message-retry"
-                                on:click=move |_| outbox::retry(store, realtime, chat_id, client_id)
-                            >
-                                "Retry"
-                            </button>
-                        </p>
-                    }
-                })}
-        </article>
+                        })}
+                    {actions}
+                </header>
+                {body_or_editor}
+                {(!row.attachments.is_empty()).then(|| view! { <AttachmentList attachments=row.attachments /> })}
+                {(!row.uploads.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="uploads">
+                                {row.uploads.into_iter().map(|id| view! { <UploadChip id=id /> }).collect_view()}
+                            </div>
+                        }
+                    })}
+                <Show when=move || id.is_some() && ui.confirm_delete.get() == id>
+                    <p class="confirm-delete" role="alert">
+                        "Delete this message for everyone? "
+                        <button
+                            type="button"
+                            class="danger small"
+                            data-testid="message-delete-confirm"
+                            on:click=move |_| delete()
+                        >
+                            "Delete"
+                        </button>
+                        <button type="button" class="secondary small" on:click=move |_| ui.confirm_delete.set(None)>
+                            "Cancel"
+                        </button>
+                    </p>
+                </Show>
+                <Show when=move || id.is_some() && ui.picker.get() == id>
+                    <EmojiPicker on_pick=Callback::new(move |emoji: String| react(emoji)) on_close=Callback::new(move |()| close_picker()) />
+                </Show>
+                {(!row.chips.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="reactions">
+                                {row
+                                    .chips
+                                    .into_iter()
+                                    .map(|chip| {
+                                        let emoji = chip.emoji.clone();
+                                        let attr = chip.emoji.clone();
+                                        let label = format!(
+                                            "{} {}{}",
+                                            chip.emoji,
+                                            chip.count,
+                                            if chip.mine { ", including you" } else { "" },
+                                        );
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="reaction-chip"
+                                                class:mine=chip.mine
+                                                data-testid="reaction-chip"
+                                                data-emoji=attr
+                                                data-mine=chip.mine.to_string()
+                                                aria-pressed=chip.mine.to_string()
+                                                aria-label=label
+                                                disabled=!row.can_react
+                                                on:click=move |_| react(emoji.clone())
+                                            >
+                                                <span class="emoji">{chip.emoji}</span>
+                                                " "
+                                                <span class="count">{chip.count}</span>
+                                            </button>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })}
+                {row.seen_by.map(|text| view! { <p class="seen-by" data-testid="seen-by">{text}</p> })}
+                {failure
+                    .map(|reason| {
+                        view! {
+                            <p class="message-failed">
+                                <span>"Not sent: " {reason}</span>
+                                <button
+                                    type="button"
+                                    class="secondary small"
+                                    data-testid="message-retry"
+                                    on:click=move |_| outbox::retry(store, realtime, chat_id, client_id)
+                                >
+                                    "Retry"
+                                </button>
+                            </p>
+                        }
+                    })}
+            </article>
+        </div>
     }
 }

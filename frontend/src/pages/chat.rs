@@ -23,7 +23,8 @@ pub fn ChatLayout() -> impl IntoView {
     let store = expect_context::<Store>();
     let navigate = use_navigate();
     let dialog_open = RwSignal::new(false);
-    let notifications_undecided = RwSignal::new(notify::undecided());
+    // Offered until answered: allowed, blocked, or "Not now" (remembered in this browser).
+    let notifications_offer = RwSignal::new(notify::undecided() && !notify::offer_dismissed());
 
     if !store.chats.with_untracked(|list| list.loaded) {
         store.load_chats();
@@ -61,14 +62,29 @@ pub fn ChatLayout() -> impl IntoView {
                 <button class="primary new-chat" data-testid="new-chat-button" on:click=move |_| dialog_open.set(true)>
                     "New chat"
                 </button>
-                <Show when=move || notifications_undecided.get()>
-                    <button
-                        class="secondary small notifications"
-                        data-testid="notifications-enable"
-                        on:click=move |_| notify::request(move |_| notifications_undecided.set(notify::undecided()))
-                    >
-                        "Enable notifications"
-                    </button>
+                <Show when=move || notifications_offer.get()>
+                    <div class="notifications-offer" role="region" aria-label="Notifications">
+                        <p>"Get notified of new messages while confab is in the background?"</p>
+                        <button
+                            class="primary small"
+                            data-testid="notifications-enable"
+                            on:click=move |_| notify::request(move |_| {
+                                notifications_offer.try_set(notify::undecided());
+                            })
+                        >
+                            "Enable"
+                        </button>
+                        <button
+                            class="secondary small"
+                            data-testid="notifications-dismiss"
+                            on:click=move |_| {
+                                notify::dismiss_offer();
+                                notifications_offer.set(false);
+                            }
+                        >
+                            "Not now"
+                        </button>
+                    </div>
                 </Show>
                 <ChatList />
             </aside>
