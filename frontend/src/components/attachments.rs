@@ -165,10 +165,7 @@ pub fn Lightbox() -> impl IntoView {
             on:close=move |_| close()
             on:click=move |ev: leptos::ev::MouseEvent| {
                 // A click on the backdrop lands on the dialog itself.
-                let on_backdrop = ev.target().zip(dialog.get_untracked()).is_some_and(|(target, el)| {
-                    let el: &web_sys::EventTarget = el.as_ref();
-                    target == *el
-                });
+                let on_backdrop = dialog.get_untracked().is_some_and(|el| crate::components::modal::clicked_backdrop(&ev, &el));
                 if on_backdrop {
                     close();
                 }

@@ -8,4 +8,5 @@ pub mod composer;
 pub mod connection_status;
 pub mod emoji_picker;
 pub mod message_list;
+pub mod modal;
 pub mod new_chat;

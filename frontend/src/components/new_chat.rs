@@ -101,24 +101,47 @@ pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> imp
         });
     };
 
+    // A modal `<dialog>`: the browser keeps focus inside it and makes the page behind
+    // inert; Escape (its `cancel`) and a click on the backdrop close it.
+    let dialog_ref = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog_ref.get()
+            && !dialog.open()
+        {
+            // Fails only if the dialog left the document; then it is closed anyway.
+            let _ = dialog.show_modal();
+        }
+    });
+    let on_close_cancel = on_close.clone();
+    // Escape in the search field would only clear it (and swallow the dialog's `cancel`).
     let on_close_key = on_close.clone();
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
+            ev.prevent_default();
             on_close_key();
         }
     };
+    let on_close_backdrop = on_close.clone();
     let on_close_button = on_close.clone();
     let is_selected = move |user: &User| selected.with(|list| list.iter().any(|u| u.id == user.id));
 
     view! {
-        <div class="backdrop" on:click=move |_| on_close()></div>
-        <div
+        <dialog
             class="dialog"
-            role="dialog"
-            aria-modal="true"
             aria-labelledby="new-chat-title"
             data-testid="new-chat-dialog"
+            node_ref=dialog_ref
             on:keydown=on_keydown
+            on:cancel=move |ev: leptos::ev::Event| {
+                ev.prevent_default();
+                on_close_cancel();
+            }
+            on:click=move |ev: leptos::ev::MouseEvent| {
+                let on_backdrop = dialog_ref.get_untracked().is_some_and(|el| crate::components::modal::clicked_backdrop(&ev, &el));
+                if on_backdrop {
+                    on_close_backdrop();
+                }
+            }
         >
             <form on:submit=submit>
                 <h2 id="new-chat-title">"New chat"</h2>
@@ -203,7 +226,7 @@ pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> imp
                     </button>
                 </div>
             </form>
-        </div>
+        </dialog>
     }
 }
 

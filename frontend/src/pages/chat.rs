@@ -220,6 +220,7 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
 
     view! {
         <Show when=move || removed_from.read().is_none() fallback=move || view! { <RemovedNotice chat_id=chat_id /> }>
+        <div class="chat-pane">
         <section
             class="chat"
             aria-labelledby="chat-title"
@@ -250,9 +251,6 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
                     "Details"
                 </button>
             </header>
-            <Show when=move || settings_open.get()>
-                <ChatSettings chat_id=chat_id on_close=move || settings_open.set(false) />
-            </Show>
             <Show when=move || closed.get()>
                 <p class="closed-banner" data-testid="chat-closed-banner" role="status">
                     "This chat is closed: it is read-only until its owner reopens it."
@@ -262,6 +260,11 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
             <TypingIndicator chat_id=chat_id />
             <Composer chat_id=chat_id />
         </section>
+        // Beside the conversation (a sheet over it on a phone), never squeezing it.
+        <Show when=move || settings_open.get()>
+            <ChatSettings chat_id=chat_id on_close=move || settings_open.set(false) />
+        </Show>
+        </div>
         </Show>
     }
 }
