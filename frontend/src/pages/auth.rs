@@ -165,7 +165,7 @@ fn ProviderButtons() -> impl IntoView {
                 <For each=move || providers.get() key=|p| (p.id.clone(), p.available) let:provider>
                     {if provider.available {
                         view! {
-                            <a class="button secondary" data-testid="auth-provider" href=api::sign_in_url(&provider.id, &return_to())>
+                            <a class="button secondary" data-testid="auth-provider" rel="external" href=api::sign_in_url(&provider.id, &return_to())>
                                 "Sign in with " {provider.label}
                             </a>
                         }
