@@ -47,7 +47,6 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 const REFRESH: Duration = Duration::from_secs(3600);
 
 /// The configured providers, in configuration order.
-#[derive(Clone, Default)]
 pub struct Providers(Arc<[Arc<Provider>]>);
 
 /// One provider: its settings and, once discovered, a client for it.
