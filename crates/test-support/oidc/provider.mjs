@@ -78,6 +78,8 @@ const provider = new Provider(issuer, {
   claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
   conformIdTokenClaims: false,
   features: { devInteractions: { enabled: true } },
+  // Short-lived, as a test provider's things should be (and said, which keeps it quiet).
+  ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
   async findAccount(_ctx, id) {
     return { accountId: id, async claims() { return claimsOf(id); } };
   },
