@@ -35,6 +35,11 @@ dev-cluster: setup frontend
     cargo build --release -p confab-backend --bin confab -p confab-test-support --bin confab-stack
     target/release/confab-stack --nodes 2 --port 8080 --dist dist --data-dir .data
 
+# A local OpenID provider on http://127.0.0.1:8092 for "Sign in with …" under `just dev` (README: Sign in with an identity provider).
+oidc-demo: setup
+    @echo 'Start confab with: OIDC_PROVIDERS=demo OIDC_DEMO_ISSUER=http://127.0.0.1:8092 OIDC_DEMO_CLIENT_ID=confab-demo OIDC_DEMO_CLIENT_SECRET=confab-demo-secret OIDC_DEMO_LABEL="Demo provider" just dev'
+    cd crates/test-support/oidc && node provider.mjs --port 8092 --client confab-demo:confab-demo-secret:http://127.0.0.1:8080/api/auth/oidc/demo/callback
+
 # Build the frontend into dist/ (release, size-optimised).
 frontend:
     trunk build --release --skip-version-check

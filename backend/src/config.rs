@@ -72,6 +72,89 @@ pub struct Settings {
     /// How often uploads never attached and older than a day are deleted (hourly; tests
     /// make it short).
     pub upload_sweep_interval: Duration,
+    /// Identity providers to sign in with (`OIDC_PROVIDERS` and `OIDC_<ID>_*`).
+    pub oidc_providers: Vec<OidcProviderSettings>,
+}
+
+/// One OpenID Connect provider (README "Sign in with an identity provider").
+#[derive(Clone)]
+pub struct OidcProviderSettings {
+    /// Its name in `OIDC_PROVIDERS` and in URLs: 1 to 32 of `a-z`, `0-9`, `-`, `_`.
+    pub id: String,
+    /// `OIDC_<ID>_ISSUER`: where `/.well-known/openid-configuration` is found.
+    pub issuer: String,
+    /// `OIDC_<ID>_CLIENT_ID` and `OIDC_<ID>_CLIENT_SECRET` (none: a public client, PKCE only).
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// `OIDC_<ID>_LABEL`, the button's "Sign in with {label}" (default: the id).
+    pub label: String,
+    /// `OIDC_<ID>_SCOPES`, space-separated (default `openid profile email`).
+    pub scopes: Vec<String>,
+}
+
+/// The client secret stays out of logs.
+impl std::fmt::Debug for OidcProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProviderSettings")
+            .field("id", &self.id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("label", &self.label)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OidcProviderSettings {
+    /// The scopes asked for when `OIDC_<ID>_SCOPES` is unset.
+    pub const DEFAULT_SCOPES: &str = "openid profile email";
+
+    /// A provider with the default label and scopes.
+    pub fn new(id: &str, issuer: &str, client_id: &str, client_secret: Option<&str>) -> anyhow::Result<Self> {
+        let valid = (1..=32).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !valid {
+            anyhow::bail!("OIDC_PROVIDERS: {id:?} must be 1 to 32 of a-z, 0-9, - and _");
+        }
+        Ok(Self {
+            id: id.to_owned(),
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.map(str::to_owned),
+            label: id.to_owned(),
+            scopes: Self::DEFAULT_SCOPES.split(' ').map(str::to_owned).collect(),
+        })
+    }
+
+    /// Every provider named in `OIDC_PROVIDERS` (comma-separated), each from its
+    /// `OIDC_<ID>_*` variables (`<ID>` upper-cased, `-` as `_`).
+    pub fn from_env() -> anyhow::Result<Vec<Self>> {
+        let Some(ids) = var("OIDC_PROVIDERS") else { return Ok(Vec::new()) };
+        let mut providers: Vec<Self> = Vec::new();
+        for id in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            let prefix = format!("OIDC_{}_", id.to_ascii_uppercase().replace('-', "_"));
+            let named = |suffix: &str| format!("{prefix}{suffix}");
+            let required =
+                |suffix: &str| var(&named(suffix)).with_context(|| format!("{} must be set", named(suffix)));
+            let mut provider = Self::new(
+                id,
+                &required("ISSUER")?,
+                &required("CLIENT_ID")?,
+                var(&named("CLIENT_SECRET")).as_deref(),
+            )?;
+            if let Some(label) = var(&named("LABEL")) {
+                provider.label = label.trim().to_owned();
+            }
+            if let Some(scopes) = var(&named("SCOPES")) {
+                provider.scopes = scopes.split_whitespace().map(str::to_owned).collect();
+            }
+            if providers.iter().any(|p| p.id == provider.id) {
+                anyhow::bail!("OIDC_PROVIDERS names {id:?} twice");
+            }
+            providers.push(provider);
+        }
+        Ok(providers)
+    }
 }
 
 /// The attachment store (README "File sharing").
@@ -231,6 +314,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             storage: StorageSettings::Local { dir: PathBuf::from(".data/uploads"), secret: None },
             upload_sweep_interval: Duration::from_secs(3600),
+            oidc_providers: Vec::new(),
         }
     }
 
@@ -298,6 +382,7 @@ impl Settings {
         }
         s.limits = Limits::from_env()?;
         s.storage = StorageSettings::from_env()?;
+        s.oidc_providers = OidcProviderSettings::from_env()?;
         if let Some(proxies) = var("TRUSTED_PROXIES") {
             s.trusted_proxies = proxies
                 .split(',')

@@ -13,6 +13,7 @@ use anyhow::Context;
 use confab_shared::limits::MAX_JSON_BODY_BYTES;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::oidc::Providers;
 use crate::auth::origin::{self, AllowedOrigins};
 use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
@@ -71,6 +72,10 @@ impl Application {
             settings.write_batch_max,
         );
         let limits = RateLimits::new(&settings.limits, cache.clone());
+        // Discovered before serving (a provider that is down is retried in the background).
+        let oidc = Providers::new(&settings.oidc_providers, origins.public())?;
+        oidc.discover_all().await;
+        oidc.keep_discovered();
         let state = web::Data::new(AppState {
             limits,
             settings,
@@ -83,6 +88,7 @@ impl Application {
             typing: TypingThrottle::new(),
             hasher,
             stores,
+            oidc,
         });
 
         tokio::spawn(delete_expired_sessions(state.clone()));

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::oidc::Providers;
 use crate::auth::origin::AllowedOrigins;
 use crate::auth::password::PasswordHasher;
 use crate::cache::Cache;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Where attachments are kept.
     pub stores: Stores,
+    /// Identity providers to sign in with (`OIDC_PROVIDERS`).
+    pub oidc: Providers,
 }
 
 impl AppState {

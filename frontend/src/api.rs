@@ -2,11 +2,12 @@
 //! on failure. Requests are relative (`/api/...`) and carry the same-origin session cookie.
 
 use confab_shared::api::{
-    Attachment, ChangesPage, Chat, CreateChatRequest, EditMessageRequest, LoginRequest, MarkReadRequest,
-    Message, MessagePage, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
-    ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
+    Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
+    EditMessageRequest, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message, MessagePage,
+    Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest, ServerLimits,
+    SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
-use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, MessageId, UserId};
+use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
@@ -37,6 +38,39 @@ pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
         Err(error) if error.code == ErrorCode::Unauthorized => Ok(None),
         Err(error) => Err(error),
     }
+}
+
+/// The identity providers to offer ("Sign in with ...").
+pub async fn providers() -> Result<Vec<AuthProvider>, ApiError> {
+    json(get("/api/auth/providers").build()).await
+}
+
+/// Where the browser goes to sign in with `provider`, then lands on `return_to`.
+pub fn sign_in_url(provider: &str, return_to: &str) -> String {
+    let return_to = js_sys::encode_uri_component(return_to);
+    format!("/api/auth/oidc/{provider}/start?return_to={return_to}")
+}
+
+pub async fn identities() -> Result<Vec<LinkedIdentity>, ApiError> {
+    json(get("/api/auth/identities").build()).await
+}
+
+pub async fn unlink_identity(id: IdentityId) -> Result<(), ApiError> {
+    empty(delete(&format!("/api/auth/identities/{id}")).build()).await
+}
+
+/// Starts linking `provider` to my account: where to send the browser.
+pub async fn link_provider(provider: &str) -> Result<LinkRedirect, ApiError> {
+    json(post(&format!("/api/auth/oidc/{provider}/link")).build()).await
+}
+
+/// Sets the first password of an account made by an identity provider.
+pub async fn set_password(new_password: String) -> Result<(), ApiError> {
+    empty(
+        post("/api/auth/password")
+            .json(&ChangePasswordRequest { current_password: String::new(), new_password }),
+    )
+    .await
 }
 
 pub async fn limits() -> Result<ServerLimits, ApiError> {

@@ -13,11 +13,12 @@ mod ws;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::auth::AuthPage;
 use crate::pages::chat::{ChatLayout, ChatView, NoChatOpen};
+use crate::pages::settings::SettingsPage;
 use crate::store::{Session, Store};
 use crate::ws::Realtime;
 
@@ -86,7 +87,9 @@ pub fn App() -> impl IntoView {
                             <ParentRoute path=path!("") view=ChatLayout>
                                 <Route path=path!("") view=NoChatOpen />
                                 <Route path=path!("chats/:id") view=ChatView />
+                                <Route path=path!("settings") view=SettingsPage />
                             </ParentRoute>
+                            <Route path=path!("login") view=|| view! { <Redirect path="/" /> } />
                         </Routes>
                     }
                         .into_any()

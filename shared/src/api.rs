@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{AttachmentId, ChatId, ClientId, MessageId, SessionId, UserId};
+use crate::ids::{AttachmentId, ChatId, ClientId, IdentityId, MessageId, SessionId, UserId};
 pub use crate::ws::Reaction;
 
 /// A user as others see them.
@@ -40,6 +40,10 @@ pub struct LoginRequest {
 pub struct SessionInfo {
     pub user: User,
     pub expires_at: DateTime<Utc>,
+    /// Whether the account has a password; `false` for one made by an identity provider
+    /// until its owner sets one (`POST /api/auth/password` without `current_password`).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// One of my sessions (`GET /api/auth/sessions`): a browser or device I signed in on.
@@ -65,13 +69,145 @@ pub struct RevokedSessions {
     pub revoked: u64,
 }
 
-/// `POST /api/auth/password`. `new_password` follows the registration rules.
+/// `POST /api/auth/password`. `new_password` follows the registration rules;
+/// `current_password` is needed when the account has a password (an account made by an
+/// identity provider sets its first one without).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
+    #[serde(default)]
     pub current_password: String,
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::password))]
     pub new_password: String,
+}
+
+/// An identity provider the login page offers (`GET /api/auth/providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthProvider {
+    /// Names the provider in `/api/auth/oidc/{id}/...`.
+    pub id: String,
+    /// The button's text: "Sign in with {label}".
+    pub label: String,
+    /// `false` while the provider can't be reached (confab keeps retrying).
+    pub available: bool,
+}
+
+/// One of my linked identities (`GET /api/auth/identities`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkedIdentity {
+    /// Names the identity for `DELETE /api/auth/identities/{id}`.
+    pub id: IdentityId,
+    /// The configured provider it came from; `None` when no configured provider has its
+    /// issuer any more.
+    pub provider: Option<String>,
+    /// The provider's label, or its issuer URL.
+    pub label: String,
+    /// The email the provider last gave, for the owner to recognise the account by.
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/auth/oidc/{id}/link`: where to send the browser to link the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkRedirect {
+    pub redirect: String,
+}
+
+/// Why a sign-in (or link) with a provider failed: the `error` of the page it ends on
+/// (`/login?error=<code>`, `/settings?error=<code>`). The browser shows [`Self::message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInError {
+    /// The person declined at the provider (OAuth `access_denied`).
+    AccessDenied,
+    /// The provider answered with another error.
+    ProviderError,
+    /// No provider of that name is configured.
+    UnknownProvider,
+    /// The provider could not be reached.
+    ProviderUnavailable,
+    /// No attempt under way in this browser: expired, already used, or started elsewhere.
+    Expired,
+    /// The provider's answer doesn't belong to this browser's attempt (state, issuer).
+    InvalidState,
+    /// The provider refused to exchange the code for tokens.
+    TokenExchangeFailed,
+    /// The ID token failed a check: signature, issuer, audience, expiry or nonce.
+    InvalidIdToken,
+    /// The identity is already linked to another account.
+    IdentityTaken,
+    /// The account is disabled.
+    AccountDisabled,
+    /// Linking needs the session that started it.
+    NotSignedIn,
+    /// confab itself failed (its database, most likely); nothing was changed.
+    Unavailable,
+}
+
+impl SignInError {
+    pub const ALL: [Self; 12] = [
+        Self::AccessDenied,
+        Self::ProviderError,
+        Self::UnknownProvider,
+        Self::ProviderUnavailable,
+        Self::Expired,
+        Self::InvalidState,
+        Self::TokenExchangeFailed,
+        Self::InvalidIdToken,
+        Self::IdentityTaken,
+        Self::AccountDisabled,
+        Self::NotSignedIn,
+        Self::Unavailable,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::ProviderError => "provider_error",
+            Self::UnknownProvider => "unknown_provider",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::Expired => "expired",
+            Self::InvalidState => "invalid_state",
+            Self::TokenExchangeFailed => "token_exchange_failed",
+            Self::InvalidIdToken => "invalid_id_token",
+            Self::IdentityTaken => "identity_taken",
+            Self::AccountDisabled => "account_disabled",
+            Self::NotSignedIn => "not_signed_in",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
+
+    /// What the person is told.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "Sign-in was cancelled at the provider.",
+            Self::ProviderError => "The provider could not sign you in. Please try again.",
+            Self::UnknownProvider => "That sign-in provider is not configured here.",
+            Self::ProviderUnavailable => {
+                "The sign-in provider can't be reached right now. Please try again later."
+            }
+            Self::Expired => "That sign-in attempt expired or was already used. Please start again.",
+            Self::InvalidState => {
+                "That sign-in answer did not match this browser's attempt. Please start again."
+            }
+            Self::TokenExchangeFailed => "The provider did not confirm the sign-in. Please start again.",
+            Self::InvalidIdToken => {
+                "The provider's answer failed confab's checks, so you were not signed in."
+            }
+            Self::IdentityTaken => {
+                "That account at the provider is already linked to another confab account."
+            }
+            Self::AccountDisabled => "This account is disabled.",
+            Self::NotSignedIn => "Sign in first, then link the provider from your settings.",
+            Self::Unavailable => "confab is temporarily unavailable; nothing was changed. Please try again.",
+        }
+    }
 }
 
 /// `GET /api/users?q=`: users whose username starts with `q`.
@@ -405,4 +541,18 @@ pub struct UploadInstructions {
     pub url: String,
     pub headers: std::collections::BTreeMap<String, String>,
     pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignInError;
+
+    #[test]
+    fn sign_in_errors_round_trip_through_their_codes() {
+        for error in SignInError::ALL {
+            assert_eq!(SignInError::from_code(error.code()), Some(error));
+            assert!(error.message().ends_with('.'), "{error:?}");
+        }
+        assert_eq!(SignInError::from_code("<script>"), None);
+    }
 }

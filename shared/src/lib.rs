@@ -11,4 +11,4 @@ pub mod validate;
 pub mod ws;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
-pub use ids::{AttachmentId, ChatId, ClientId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ChatId, ClientId, IdentityId, MessageId, SessionId, UserId};

@@ -89,6 +89,23 @@ impl Username {
         Ok(Self(name.to_ascii_lowercase()))
     }
 
+    /// A username made from a name given elsewhere (an identity provider's
+    /// `preferred_username`, an email's local part): lower-cased ASCII, each run of other
+    /// characters one `_`, no `_` at either end, at most [`USERNAME_MAX`] characters.
+    /// `None` when fewer than [`USERNAME_MIN`] remain.
+    pub fn suggest(raw: &str) -> Option<Self> {
+        let mut name = String::new();
+        for c in raw.chars() {
+            if c.is_ascii_alphanumeric() {
+                name.push(c.to_ascii_lowercase());
+            } else if !name.ends_with('_') {
+                name.push('_');
+            }
+        }
+        let name: String = name.trim_matches('_').chars().take(USERNAME_MAX).collect();
+        Self::parse(name.trim_end_matches('_')).ok()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -310,6 +327,28 @@ mod tests {
         assert!(Username::parse("alice smith").is_err());
         assert!(Username::parse("ålice").is_err());
         assert!(Username::parse("\u{212a}elvin").is_err(), "the Kelvin sign is not a k");
+    }
+
+    #[test]
+    fn usernames_suggested_from_other_names_follow_the_rules() {
+        let suggest = |raw: &str| Username::suggest(raw).map(Username::into_inner);
+        assert_eq!(suggest("Alice.Smith"), Some("alice_smith".into()));
+        assert_eq!(suggest("josé.garcía-lópez"), Some("jos_garc_a_l_pez".into()));
+        assert_eq!(suggest("__bob__"), Some("bob".into()));
+        assert_eq!(suggest("\u{202e}evil\u{200b}one"), Some("evil_one".into()));
+        assert_eq!(suggest(&"x".repeat(40)), Some("x".repeat(USERNAME_MAX)));
+        assert_eq!(
+            suggest(&format!("{}.b", "a".repeat(USERNAME_MAX - 1))),
+            Some("a".repeat(USERNAME_MAX - 1))
+        );
+        assert_eq!(suggest("李"), None);
+        assert_eq!(suggest("jo"), None);
+        assert_eq!(suggest(""), None);
+        for raw in ["Alice.Smith", "a-b-c", "x__y", &"é1".repeat(30)] {
+            if let Some(name) = Username::suggest(raw) {
+                assert_eq!(Username::parse(name.as_str()), Ok(name.clone()), "{raw:?}");
+            }
+        }
     }
 
     #[test]

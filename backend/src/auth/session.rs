@@ -16,6 +16,8 @@ pub struct Authenticated {
     pub user: User,
     pub token_hash: TokenHash,
     pub expires_at: DateTime<Utc>,
+    /// Whether the account has a password (one made by an identity provider may not).
+    pub has_password: bool,
 }
 
 impl Authenticated {

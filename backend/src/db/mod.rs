@@ -3,8 +3,10 @@
 
 pub mod attachments;
 pub mod chats;
+pub mod identities;
 pub mod messages;
 pub mod models;
+pub mod oidc_attempts;
 pub mod schema;
 pub mod sessions;
 pub mod users;

@@ -6,7 +6,10 @@ use confab_shared::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{attachments, chat_members, chats, message_reactions, messages, sessions, users};
+use super::schema::{
+    attachments, chat_members, chats, message_reactions, messages, oidc_attempts, sessions, user_identities,
+    users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -14,7 +17,9 @@ pub struct UserRow {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
-    pub password_hash: String,
+    /// argon2id PHC string; `None` for an account made by an identity provider until its
+    /// owner sets a password.
+    pub password_hash: Option<String>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -36,6 +41,32 @@ pub struct SessionRow {
     pub id: Uuid,
     pub user_agent: String,
     pub last_used_at: DateTime<Utc>,
+}
+
+/// An identity at a provider (issuer, subject) that signs in as `user_id`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_identities, check_for_backend(diesel::pg::Pg))]
+pub struct IdentityRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A sign-in with a provider under way, keyed by the SHA-256 of its cookie's token.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_attempts, check_for_backend(diesel::pg::Pg))]
+pub struct AttemptRow {
+    pub token_hash: Vec<u8>,
+    pub provider: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: String,
+    pub link_user_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

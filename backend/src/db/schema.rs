@@ -72,6 +72,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_attempts (token_hash) {
+        token_hash -> Bytea,
+        provider -> Text,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        link_user_id -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (token_hash) {
         token_hash -> Bytea,
         user_id -> Uuid,
@@ -84,11 +97,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_identities (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        issuer -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
         display_name -> Text,
-        password_hash -> Text,
+        password_hash -> Nullable<Text>,
         disabled -> Bool,
         created_at -> Timestamptz,
     }
@@ -101,7 +125,9 @@ diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(chat_members -> users (user_id));
 diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(messages -> chats (chat_id));
+diesel::joinable!(oidc_attempts -> users (link_user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_identities -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     attachments,
@@ -109,6 +135,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     chats,
     message_reactions,
     messages,
+    oidc_attempts,
     sessions,
+    user_identities,
     users
 );

@@ -63,3 +63,16 @@ pub async fn search_prefix(
         .load(conn)
         .await
 }
+
+/// Stores `row` unless its username is taken; returns it when stored. Inside a
+/// transaction this is how a name is tried (a failed plain insert would abort it).
+pub async fn insert_if_free(conn: &mut AsyncPgConnection, row: &UserRow) -> QueryResult<Option<UserRow>> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .on_conflict(users::username)
+        .do_nothing()
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}

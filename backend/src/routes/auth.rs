@@ -68,7 +68,7 @@ pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResul
         SignedIn,
     ))]
 pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
-    web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at })
+    web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at, has_password: auth.has_password })
 }
 
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("session" = [])),
@@ -116,7 +116,7 @@ pub async fn revoke_other_sessions(
 
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = ChangePasswordRequest, security(("session" = [])),
     responses(
-        (status = 204, description = "Password changed; every other session ended, their sockets closed; this one stays"),
+        (status = 204, description = "Password changed (or set, on an account made by an identity provider, which needs no `current_password`); every other session ended, their sockets closed; this one stays"),
         (status = 403, description = "The current password is wrong (nothing changed), or sent from a page of another site", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords for this account, here or at login (`RATE_LOGIN_FAILURES`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),

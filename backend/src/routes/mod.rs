@@ -11,6 +11,7 @@ pub mod chats;
 pub mod extract;
 pub mod health;
 pub mod messages;
+pub mod oidc;
 pub mod openapi;
 pub mod operation;
 pub mod socket;
@@ -60,6 +61,12 @@ operations! {
     auth::revoke_other_sessions,
     auth::revoke_session,
     auth::change_password,
+    oidc::providers,
+    oidc::start,
+    oidc::callback,
+    oidc::link,
+    oidc::identities,
+    oidc::unlink,
     users::search,
     chats::list,
     chats::create,

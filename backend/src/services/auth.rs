@@ -41,7 +41,7 @@ pub async fn register(state: &AppState, req: RegisterRequest, presented: Present
         id: Uuid::new_v4(),
         username: username.into_inner(),
         display_name: display_name.into_inner(),
-        password_hash,
+        password_hash: Some(password_hash),
         disabled: false,
         created_at: Utc::now(),
     };
@@ -72,7 +72,10 @@ pub async fn login(state: &AppState, req: LoginRequest, presented: Presented) ->
         }
         None => None,
     };
-    let verified = state.hasher.verify(&req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    // An account without a password (made by an identity provider) is refused like an
+    // unknown one, after the same work.
+    let verified =
+        state.hasher.verify(&req.password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
     match user {
         Some(user) if verified => start_session(state, &user, presented).await,
         _ => {
@@ -105,7 +108,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Authentica
     if now - session.last_used_at > LAST_USED_PRECISION {
         sessions::touch(&mut conn, &token_hash, now).await?;
     }
-    Ok(Authenticated { user: user.to_api(), token_hash, expires_at: session.expires_at })
+    Ok(Authenticated {
+        user: user.to_api(),
+        token_hash,
+        expires_at: session.expires_at,
+        has_password: user.password_hash.is_some(),
+    })
 }
 
 /// My unexpired sessions, most recently used first, the one asking marked `current`.
@@ -142,9 +150,10 @@ pub async fn revoke_other_sessions(state: &AppState, auth: &Authenticated) -> Ap
     Ok(ended.len() as u64)
 }
 
-/// A new password, given the current one. Every other session ends (whoever learnt the
-/// old password is signed out); the asking one stays. A wrong current password is
-/// `forbidden`, not `unauthorized`: the session is fine, and clients take a 401 as
+/// A new password, given the current one; an account without one (made by an identity
+/// provider) sets its first with its session alone. Every other session ends (whoever
+/// learnt the old password is signed out); the asking one stays. A wrong current password
+/// is `forbidden`, not `unauthorized`: the session is fine, and clients take a 401 as
 /// "signed out". It is a guess at the account's password all the same, so it counts
 /// against the same per-account limit as a failed login.
 pub async fn change_password(
@@ -159,7 +168,9 @@ pub async fn change_password(
         let mut conn = state.conn().await?;
         users::by_id(&mut conn, auth.user_id().0).await?.ok_or(AppError::Unauthorized)?
     };
-    if !state.hasher.verify(&req.current_password, Some(user.password_hash)).await? {
+    if let Some(current) = user.password_hash
+        && !state.hasher.verify(&req.current_password, Some(current)).await?
+    {
         state.limits.login_failed(username).await;
         return Err(AppError::Forbidden("the current password is wrong".into()));
     }
@@ -172,7 +183,7 @@ pub async fn change_password(
 
 /// A fresh token on every login (promise 6), with the configured absolute lifetime. The
 /// session the browser presented, if any, ends as this one starts.
-async fn start_session(state: &AppState, user: &UserRow, presented: Presented) -> AppResult<NewSession> {
+pub async fn start_session(state: &AppState, user: &UserRow, presented: Presented) -> AppResult<NewSession> {
     let token = token::generate();
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.settings.session_ttl).context("session TTL out of range")?;
@@ -195,7 +206,12 @@ async fn start_session(state: &AppState, user: &UserRow, presented: Presented) -
         }
         None => sessions::insert(&mut conn, &row).await?,
     }
-    Ok(NewSession { info: SessionInfo { user: user.to_api(), expires_at: row.expires_at }, token })
+    let info = SessionInfo {
+        user: user.to_api(),
+        expires_at: row.expires_at,
+        has_password: user.password_hash.is_some(),
+    };
+    Ok(NewSession { info, token })
 }
 
 /// Whether an open socket's session still exists (re-checked on every heartbeat, so a

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chats;
 pub mod members;
 pub mod messages;
+pub mod oidc;
 pub mod presence;
 pub mod receipts;
 pub mod typing;

@@ -16,6 +16,7 @@ mod health;
 mod logs;
 mod members;
 mod messages;
+mod oidc;
 mod openapi;
 mod presence;
 mod receipts;

@@ -287,6 +287,17 @@ impl TestApp {
         Ok(TestUser::new(self, client, cookie, session, password))
     }
 
+    /// The user whose session `cookie` (`confab_session=...`) is, in the browser `client`
+    /// that holds it (signed in some other way than a password, say).
+    pub async fn signed_in(&self, client: reqwest::Client, cookie: String) -> TestUser {
+        let session: SessionInfo = expect_ok(
+            "me",
+            &[StatusCode::OK],
+            call(&client, Method::GET, self.url("/api/auth/me"), None).await,
+        );
+        TestUser::new(self, client, cookie, session, "")
+    }
+
     /// Opens a socket with any cookie and origin (`None`: no header).
     pub async fn connect_ws(
         &self,

@@ -7,10 +7,12 @@
 //! created there); `PG_BIN` (default `/usr/lib/postgresql/15/bin`) and `REDIS_SERVER`
 //! (default `redis-server` on the PATH) locate the binaries; `MOTO_SERVER` (default
 //! `.tools/moto/bin/moto_server`, else the PATH) or `S3_TEST_ENDPOINT` give the attachment
-//! tests their S3-compatible server; `TEST_LOG=debug` shows the application's logs.
+//! tests their S3-compatible server; `NODE` (default `node`) runs the sign-in tests'
+//! OpenID provider; `TEST_LOG=debug` shows the application's logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod oidc;
 pub mod postgres;
 pub mod process;
 pub mod redis;

@@ -1,9 +1,13 @@
-//! Sign in and register: one form that switches between the two.
+//! Sign in and register: one form that switches between the two, and a button for each
+//! identity provider. A sign-in with a provider that failed comes back here with
+//! `?error=<code>`, shown as a sentence.
 
-use confab_shared::api::{LoginRequest, RegisterRequest};
+use confab_shared::api::{AuthProvider, LoginRequest, RegisterRequest, SignInError};
 use confab_shared::validate::{DisplayName, Password, Username};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::store::Store;
@@ -21,7 +25,7 @@ pub fn AuthPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(provider_error());
     let busy = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -116,6 +120,7 @@ pub fn AuthPage() -> impl IntoView {
                         (false, false) => "Sign in",
                     }}
                 </button>
+                <ProviderButtons />
                 <button class="link" type="button" data-testid="auth-toggle" on:click=toggle>
                     {move || {
                         if registering() { "Have an account? Sign in" } else { "New here? Create an account" }
@@ -124,6 +129,69 @@ pub fn AuthPage() -> impl IntoView {
             </form>
         </main>
     }
+}
+
+/// The sentence for `?error=<code>` in the address, which is then taken out of it (a
+/// reload shouldn't say it again).
+fn provider_error() -> Option<String> {
+    let code = use_query_map().with_untracked(|query| query.get("error"))?;
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let path = if path.starts_with("/login") { "/".to_owned() } else { path };
+    use_navigate()(&path, NavigateOptions { replace: true, ..Default::default() });
+    Some(
+        SignInError::from_code(&code)
+            .map_or("Signing in with the provider failed.", SignInError::message)
+            .to_owned(),
+    )
+}
+
+/// "Sign in with {label}" for each configured provider; one that can't be reached right
+/// now is shown disabled.
+#[component]
+fn ProviderButtons() -> impl IntoView {
+    let providers = RwSignal::new(Vec::<AuthProvider>::new());
+    spawn_local(async move {
+        match api::providers().await {
+            Ok(list) => {
+                providers.try_set(list);
+            }
+            Err(e) => leptos::logging::warn!("could not list the sign-in providers: {e}"),
+        }
+    });
+    view! {
+        <Show when=move || !providers.read().is_empty()>
+            <div class="providers" data-testid="auth-providers">
+                <p class="divider">"or"</p>
+                <For each=move || providers.get() key=|p| (p.id.clone(), p.available) let:provider>
+                    {if provider.available {
+                        view! {
+                            <a class="button secondary" data-testid="auth-provider" rel="external" href=api::sign_in_url(&provider.id, &return_to())>
+                                "Sign in with " {provider.label}
+                            </a>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="secondary" data-testid="auth-provider" disabled>
+                                "Sign in with " {provider.label} " (unavailable)"
+                            </button>
+                        }
+                            .into_any()
+                    }}
+                </For>
+            </div>
+        </Show>
+    }
+}
+
+/// Where a sign-in with a provider lands: the page asked for, not the login page itself.
+fn return_to() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else { return "/".to_owned() };
+    let path = location.pathname().unwrap_or_default();
+    if path.is_empty() || path.starts_with("/login") {
+        return "/".to_owned();
+    }
+    path + &location.search().unwrap_or_default()
 }
 
 enum Request {

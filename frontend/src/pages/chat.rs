@@ -55,6 +55,9 @@ pub fn ChatLayout() -> impl IntoView {
                 </header>
                 <div class="me">
                     <span class="me-name" data-testid="me-name">{me_name}</span>
+                    <a class="button secondary small" href="/settings" data-testid="settings-link">
+                        "Settings"
+                    </a>
                     <button class="secondary small" data-testid="logout-button" on:click=logout>
                         "Log out"
                     </button>

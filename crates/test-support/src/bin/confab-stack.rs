@@ -25,7 +25,8 @@ Starts PostgreSQL, Redis and the confab backend on http://127.0.0.1:PORT.
   --data-dir DIR   keep PostgreSQL's data under DIR/postgres (initdb on first use,
                    database `confab`); without it everything is thrown away on exit
 
-DATABASE_URL / REDIS_URL, when set, name servers to use instead of starting them.
+DATABASE_URL / REDIS_URL, when set, name servers to use instead of starting them;
+RATE_*, UPLOAD_DIR / S3_* and OIDC_* are read as by confab itself.
 Logs: RUST_LOG (default info).";
 
 #[derive(Debug)]
@@ -176,6 +177,8 @@ async fn run(args: Args, servers: &mut Servers) -> anyhow::Result<()> {
     settings.limits = confab_backend::config::Limits::from_env()?;
     // UPLOAD_DIR (default .data/uploads) or the S3_* variables, as for `confab` itself.
     settings.storage = confab_backend::config::StorageSettings::from_env()?;
+    // OIDC_PROVIDERS and OIDC_<ID>_* (`just oidc-demo`, the browser tests' provider).
+    settings.oidc_providers = confab_backend::config::OidcProviderSettings::from_env()?;
     if let Some(dist) = &args.dist {
         if !dist.join("index.html").is_file() {
             tracing::warn!("{} has no index.html: build the frontend first (trunk build)", dist.display());
