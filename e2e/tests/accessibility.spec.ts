@@ -1,7 +1,7 @@
 // axe-core on every screen, in light and dark: no violations of WCAG 2.1 A and AA
 // (contrast included). A screen is checked as a person sees it: signed out, signed in
 // with no chat, a conversation with a run, a reaction, a picture and a file, the details
-// panel, the emoji picker, and the New chat dialog.
+// panel, the emoji picker, the New chat dialog, and the settings page.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
 
@@ -64,6 +64,11 @@ for (const scheme of ['light', 'dark'] as const) {
 
     await alice.openSettings();
     await expectNoViolations(alice.page, 'chat details');
+
+    await alice.testId('settings-link').click();
+    await expect(alice.page).toHaveURL(/\/settings$/);
+    await expect(alice.page.locator('h1, h2').first()).toBeVisible();
+    await expectNoViolations(alice.page, 'settings');
     expect(aliceName).toBeTruthy();
     await close();
   });
