@@ -282,6 +282,7 @@ pub struct Chat {
     #[serde(default)]
     pub last_change: i64,
     pub last_read_seq: i64,
+    /// Messages after `last_read_seq`, system messages not counted.
     pub unread_count: i64,
     pub last_message: Option<Message>,
 }
@@ -314,6 +315,58 @@ pub struct Message {
     /// Files sent with the message, in upload order; none once deleted.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Set on a system message: a change to the chat told in its history (its `sender_id`
+    /// is who made the change, its `body` is empty). It can't be edited, deleted, reacted
+    /// to or replied to, and it never counts as unread.
+    #[serde(default)]
+    pub system: Option<SystemEvent>,
+}
+
+/// What a system message records. People are given as they were at the time, since a
+/// removed member no longer appears in the chat's members: clients show the name they
+/// know now and fall back to these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemEvent {
+    /// `by` renamed the group from `old_title` to `title`.
+    Renamed { by: User, old_title: String, title: String },
+    /// `by` added `user`.
+    MemberAdded { by: User, user: User },
+    /// `by` removed `user`.
+    MemberRemoved { by: User, user: User },
+    /// `user` left.
+    MemberLeft { user: User },
+    /// `by` closed the group (read-only).
+    Closed { by: User },
+    /// `by` reopened the group.
+    Reopened { by: User },
+    /// `by` made `user` the owner.
+    OwnershipTransferred { by: User, user: User },
+}
+
+impl SystemEvent {
+    /// One line of plain text naming people as they were then, for places without the
+    /// chat at hand (a notification, a preview).
+    pub fn describe(&self) -> String {
+        match self {
+            SystemEvent::Renamed { by, title, .. } => {
+                format!("{} renamed the group to \u{201c}{title}\u{201d}", by.display_name)
+            }
+            SystemEvent::MemberAdded { by, user } => {
+                format!("{} added {}", by.display_name, user.display_name)
+            }
+            SystemEvent::MemberRemoved { by, user } => {
+                format!("{} removed {}", by.display_name, user.display_name)
+            }
+            SystemEvent::MemberLeft { user } => format!("{} left", user.display_name),
+            SystemEvent::Closed { by } => format!("{} closed the group", by.display_name),
+            SystemEvent::Reopened { by } => format!("{} reopened the group", by.display_name),
+            SystemEvent::OwnershipTransferred { by, user } => {
+                format!("{} made {} the owner", by.display_name, user.display_name)
+            }
+        }
+    }
 }
 
 /// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither

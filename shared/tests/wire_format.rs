@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
-use confab_shared::api::{Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, Role, User};
+use confab_shared::api::{
+    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, Role, SystemEvent, User,
+};
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
 use serde_json::{Value, json};
@@ -13,6 +15,7 @@ const U1: &str = "00000000-0000-4000-8000-000000000001";
 const C1: &str = "00000000-0000-4000-8000-0000000000c1";
 const M1: &str = "00000000-0000-4000-8000-0000000000a1";
 const K1: &str = "00000000-0000-4000-8000-0000000000b1";
+const U2: &str = "00000000-0000-4000-8000-000000000002";
 
 fn id(s: &str) -> Uuid {
     Uuid::parse_str(s).unwrap()
@@ -41,6 +44,7 @@ fn message() -> Message {
         change_seq: 7,
         reactions: vec![],
         attachments: vec![],
+        system: None,
     }
 }
 
@@ -48,7 +52,7 @@ fn message_json() -> Value {
     json!({
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
-        "change_seq": 7, "reactions": [], "attachments": []
+        "change_seq": 7, "reactions": [], "attachments": [], "system": null
     })
 }
 
@@ -241,4 +245,78 @@ fn unknown_or_malformed_client_events_are_rejected() {
     assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"launch_missiles","data":{}}"#).is_err());
     assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"typing","data":{"chat_id":"nope"}}"#).is_err());
     assert!(serde_json::from_str::<ClientEvent>("not json").is_err());
+}
+
+fn bob() -> User {
+    User { id: UserId(id(U2)), username: "bob".into(), display_name: "Bob".into() }
+}
+
+fn bob_json() -> Value {
+    json!({"id": U2, "username": "bob", "display_name": "Bob"})
+}
+
+/// A system message: an empty body and the change it records in `system`, tagged by `kind`.
+#[test]
+fn system_messages() {
+    let renamed = Message {
+        body_html: String::new(),
+        body: String::new(),
+        system: Some(SystemEvent::Renamed { by: user(), old_title: "Team".into(), title: "Crew".into() }),
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["body"] = json!("");
+    expected["body_html"] = json!("");
+    expected["system"] = json!({"kind": "renamed", "by": user_json(), "old_title": "Team", "title": "Crew"});
+    assert_wire(renamed, expected);
+
+    let cases = vec![
+        (
+            SystemEvent::MemberAdded { by: user(), user: bob() },
+            json!({"kind": "member_added", "by": user_json(), "user": bob_json()}),
+            "Alice added Bob",
+        ),
+        (
+            SystemEvent::MemberRemoved { by: user(), user: bob() },
+            json!({"kind": "member_removed", "by": user_json(), "user": bob_json()}),
+            "Alice removed Bob",
+        ),
+        (
+            SystemEvent::MemberLeft { user: bob() },
+            json!({"kind": "member_left", "user": bob_json()}),
+            "Bob left",
+        ),
+        (
+            SystemEvent::Closed { by: user() },
+            json!({"kind": "closed", "by": user_json()}),
+            "Alice closed the group",
+        ),
+        (
+            SystemEvent::Reopened { by: user() },
+            json!({"kind": "reopened", "by": user_json()}),
+            "Alice reopened the group",
+        ),
+        (
+            SystemEvent::OwnershipTransferred { by: user(), user: bob() },
+            json!({"kind": "ownership_transferred", "by": user_json(), "user": bob_json()}),
+            "Alice made Bob the owner",
+        ),
+        (
+            SystemEvent::Renamed { by: user(), old_title: "Team".into(), title: "Crew".into() },
+            json!({"kind": "renamed", "by": user_json(), "old_title": "Team", "title": "Crew"}),
+            "Alice renamed the group to \u{201c}Crew\u{201d}",
+        ),
+    ];
+    for (event, expected, text) in cases {
+        assert_eq!(event.describe(), text);
+        assert_wire(event, expected);
+    }
+}
+
+/// Pages cached by an older server lack the newer fields: they still parse.
+#[test]
+fn messages_without_the_newer_fields_still_parse() {
+    let mut old = message_json();
+    old.as_object_mut().unwrap().remove("system");
+    assert_eq!(serde_json::from_value::<Message>(old).unwrap(), message());
 }

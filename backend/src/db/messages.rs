@@ -148,6 +148,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 deleted_at: None,
                 change_seq: *change,
                 body_html: new.body_html.clone(),
+                system: None,
             };
             known.insert(key, row.clone());
             outcomes.push(Inserted::Created(row.clone()));
@@ -237,6 +238,47 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         Ok(Batch { outcomes, members, attachments })
     })
     .await
+}
+
+/// Stores a system message in the caller's transaction, so it commits with the change it
+/// records. Like a sent message it takes the chat's next seq and change number under the
+/// chat row's lock (promise 3), and its author (`actor`) has read it.
+pub async fn insert_system(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    actor: Uuid,
+    event: serde_json::Value,
+) -> QueryResult<MessageRow> {
+    let now = Utc::now().trunc_subsecs(6);
+    let (seq, change): (i64, i64) = diesel::update(chats::table.find(chat_id))
+        .set((
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_change.eq(chats::last_change + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .returning((chats::last_seq, chats::last_change))
+        .get_result(conn)
+        .await?;
+    let row = MessageRow {
+        id: Uuid::new_v4(),
+        chat_id,
+        seq,
+        sender_id: actor,
+        client_id: Uuid::new_v4(),
+        body: String::new(),
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+        change_seq: change,
+        body_html: String::new(),
+        system: Some(event),
+    };
+    diesel::insert_into(messages::table).values(&row).execute(conn).await?;
+    diesel::update(chat_members::table.find((chat_id, actor)).filter(chat_members::last_read_seq.lt(seq)))
+        .set(chat_members::last_read_seq.eq(seq))
+        .execute(conn)
+        .await?;
+    Ok(row)
 }
 
 /// The batch's wanted attachments that are ready and unattached, locked until the commit:

@@ -1,7 +1,7 @@
 //! Rows as stored, and their conversion to the wire types in `confab_shared::api`.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Attachment, AttachmentStatus, Message, User};
+use confab_shared::api::{Attachment, AttachmentStatus, Message, SystemEvent, User};
 use confab_shared::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -111,6 +111,8 @@ pub struct MessageRow {
     /// `body` rendered by [`crate::markdown::render`] when written; `''` for rows written
     /// before rendering moved to write time.
     pub body_html: String,
+    /// A system message's [`SystemEvent`], as JSON.
+    pub system: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -144,7 +146,19 @@ impl MessageRow {
             change_seq: self.change_seq,
             reactions: Vec::new(),
             attachments: Vec::new(),
+            system: self.system_event(),
         }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.system.is_some()
+    }
+
+    fn system_event(&self) -> Option<SystemEvent> {
+        let value = self.system.clone()?;
+        serde_json::from_value(value)
+            .inspect_err(|e| tracing::error!(message = %self.id, error = %e, "unreadable system message"))
+            .ok()
     }
 }
 

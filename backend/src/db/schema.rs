@@ -59,6 +59,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         change_seq -> Int8,
         body_html -> Text,
+        system -> Nullable<Jsonb>,
     }
 }
 

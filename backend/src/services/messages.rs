@@ -225,13 +225,17 @@ async fn messages_changed(state: &AppState, chat_id: ChatId) {
     forget_newest_page(state, chat_id).await;
 }
 
-/// The message, if it is in this chat and not deleted.
+/// The message, if it is in this chat, not deleted and not a system message (those are
+/// the server's record and stay as written).
 async fn live_message(
     conn: &mut diesel_async::AsyncPgConnection,
     chat_id: ChatId,
     message_id: MessageId,
 ) -> AppResult<MessageRow> {
     let row = messages::in_chat(conn, chat_id.0, message_id.0).await?.ok_or(AppError::NotFound)?;
+    if row.is_system() {
+        return Err(AppError::Forbidden("a system message can't be edited, deleted or reacted to".into()));
+    }
     if row.deleted_at.is_some() {
         return Err(AppError::Conflict("the message was deleted".into()));
     }

@@ -23,4 +23,5 @@ mod receipts;
 mod security;
 mod sessions;
 mod sockets;
+mod system_messages;
 mod typing;
