@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use confab_shared::limits::REPLY_EXCERPT_MAX;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -65,9 +66,40 @@ pub fn render(body: &str) -> String {
     SANITIZER.clean(&html).to_string()
 }
 
+/// A body as a reply quotes it: its text without Markdown, on one line, at most
+/// [`REPLY_EXCERPT_MAX`] characters (a cut one ends in `…`).
+pub fn excerpt(body: &str) -> String {
+    let mut text = String::with_capacity(body.len().min(4 * REPLY_EXCERPT_MAX));
+    for event in Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::Rule => text.push(' '),
+            Event::End(end) if ends_a_block(end) => text.push(' '),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() <= REPLY_EXCERPT_MAX {
+        return line;
+    }
+    let mut cut: String = line.chars().take(REPLY_EXCERPT_MAX - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// Where the text of two blocks would run together without a space.
+fn ends_a_block(end: TagEnd) -> bool {
+    matches!(
+        end,
+        TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::Item
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{excerpt, render};
 
     #[test]
     fn renders_the_safe_subset() {
@@ -103,5 +135,23 @@ mod tests {
             }
         }
         assert!(render("<b>hi</b>").contains("&lt;b&gt;hi&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn an_excerpt_is_the_plain_text_on_one_line() {
+        assert_eq!(excerpt("**Ship** it _today_,\nsee `main`"), "Ship it today, see main");
+        assert_eq!(excerpt("# Plan\n\n- one\n- two\n\n> quoted"), "Plan one two quoted");
+        assert_eq!(excerpt("[the site](https://example.com) <b>raw</b>"), "the site <b>raw</b>");
+        assert_eq!(excerpt(""), "");
+    }
+
+    #[test]
+    fn a_long_excerpt_is_cut_with_an_ellipsis() {
+        let long = "word ".repeat(50);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), super::REPLY_EXCERPT_MAX, "{cut}");
+        assert!(cut.ends_with("word…"), "{cut}");
+        let exact = "é".repeat(super::REPLY_EXCERPT_MAX);
+        assert_eq!(excerpt(&exact), exact, "exactly the maximum is not cut");
     }
 }

@@ -320,6 +320,25 @@ pub struct Message {
     /// to or replied to, and it never counts as unread.
     #[serde(default)]
     pub system: Option<SystemEvent>,
+    /// The message this one replies to, as it is now; none on a tombstone.
+    #[serde(default)]
+    pub reply_to: Option<ReplyPreview>,
+}
+
+/// The message a reply quotes, read fresh with every read of the reply: an edit of the
+/// parent shows, and a deleted parent gives away nothing but its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplyPreview {
+    pub message_id: MessageId,
+    /// Where to jump to (`GET /api/chats/{id}/messages?around=SEQ`).
+    pub seq: i64,
+    pub sender_id: UserId,
+    /// The parent's text without Markdown, on one line, at most
+    /// [`REPLY_EXCERPT_MAX`](crate::limits::REPLY_EXCERPT_MAX) characters (cut ones end
+    /// in `…`); empty when the parent is deleted or only files.
+    pub excerpt: String,
+    pub deleted: bool,
 }
 
 /// What a system message records. People are given as they were at the time, since a
@@ -369,8 +388,8 @@ impl SystemEvent {
     }
 }
 
-/// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither
-/// means the newest page. Pages are always ascending by `seq`.
+/// `GET /api/chats/{id}/messages`: give one of `before`, `after` or `around` (a seq), or
+/// none for the newest page. Pages are always ascending by `seq`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -381,18 +400,26 @@ pub struct HistoryQuery {
     /// Messages with a higher `seq` (newer); not together with `before`.
     #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub after: Option<i64>,
+    /// The messages around this `seq` (jumping to a message): up to `limit / 2` older
+    /// ones, then the rest from this seq on; not together with `before` or `after`.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    pub around: Option<i64>,
     /// Page size, 1 to 100 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))] // PAGE_LIMIT_MAX: tested
     pub limit: Option<u32>,
 }
 
 /// A page of history, ascending by `seq`. `has_more`: there are more messages beyond this
-/// page in the direction asked (older for `before` or the newest page, newer for `after`).
+/// page in the direction asked (older for `before`, `around` or the newest page, newer for
+/// `after`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagePage {
     pub messages: Vec<Message>,
     pub has_more: bool,
+    /// Only with `around`: there are newer messages after this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_newer: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -406,6 +433,10 @@ pub struct SendMessageRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::attachment_ids))]
     pub attachment_ids: Vec<AttachmentId>,
+    /// The message this one answers: a message of this chat, not deleted and not a
+    /// system message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 /// `GET /api/limits` (no sign-in needed): the caps a client must respect, as this server

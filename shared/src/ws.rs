@@ -21,6 +21,9 @@ pub enum ClientEvent {
         /// As in `POST /api/chats/{id}/messages`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attachment_ids: Vec<AttachmentId>,
+        /// As in `POST /api/chats/{id}/messages`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<MessageId>,
     },
     Typing {
         chat_id: ChatId,

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
 use confab_shared::api::{
-    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, Role, SystemEvent, User,
+    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, MessagePage, ReplyPreview, Role,
+    SendMessageRequest, SystemEvent, User,
 };
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
@@ -45,6 +46,7 @@ fn message() -> Message {
         reactions: vec![],
         attachments: vec![],
         system: None,
+        reply_to: None,
     }
 }
 
@@ -52,7 +54,8 @@ fn message_json() -> Value {
     json!({
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
-        "change_seq": 7, "reactions": [], "attachments": [], "system": null
+        "change_seq": 7, "reactions": [], "attachments": [], "system": null,
+        "reply_to": null
     })
 }
 
@@ -100,8 +103,19 @@ fn client_events() {
             client_id: ClientId(id(K1)),
             body: "hi".into(),
             attachment_ids: vec![],
+            reply_to: None,
         },
         json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "hi"}}),
+    );
+    assert_wire(
+        ClientEvent::SendMessage {
+            chat_id,
+            client_id: ClientId(id(K1)),
+            body: "yes".into(),
+            attachment_ids: vec![],
+            reply_to: Some(MessageId(id(M1))),
+        },
+        json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "yes", "reply_to": M1}}),
     );
     assert_wire(ClientEvent::Typing { chat_id }, json!({"type": "typing", "data": {"chat_id": C1}}));
     assert_wire(
@@ -317,6 +331,51 @@ fn system_messages() {
 #[test]
 fn messages_without_the_newer_fields_still_parse() {
     let mut old = message_json();
-    old.as_object_mut().unwrap().remove("system");
+    let fields = old.as_object_mut().unwrap();
+    for newer in ["system", "reply_to"] {
+        fields.remove(newer);
+    }
     assert_eq!(serde_json::from_value::<Message>(old).unwrap(), message());
+}
+
+/// A reply carries its parent's quote; the request names the parent by id.
+#[test]
+fn replies() {
+    const M2: &str = "00000000-0000-4000-8000-0000000000a2";
+    let reply = Message {
+        id: MessageId(id(M2)),
+        seq: 8,
+        reply_to: Some(ReplyPreview {
+            message_id: MessageId(id(M1)),
+            seq: 7,
+            sender_id: UserId(id(U1)),
+            excerpt: "hi".into(),
+            deleted: false,
+        }),
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["id"] = json!(M2);
+    expected["seq"] = json!(8);
+    expected["reply_to"] =
+        json!({"message_id": M1, "seq": 7, "sender_id": U1, "excerpt": "hi", "deleted": false});
+    assert_wire(reply, expected);
+
+    assert_wire(
+        SendMessageRequest {
+            client_id: ClientId(id(K1)),
+            body: "yes".into(),
+            attachment_ids: vec![],
+            reply_to: Some(MessageId(id(M1))),
+        },
+        json!({"client_id": K1, "body": "yes", "reply_to": M1}),
+    );
+    assert_wire(
+        MessagePage { messages: vec![], has_more: true, has_newer: Some(false) },
+        json!({"messages": [], "has_more": true, "has_newer": false}),
+    );
+    assert_wire(
+        MessagePage { messages: vec![], has_more: false, has_newer: None },
+        json!({"messages": [], "has_more": false}),
+    );
 }

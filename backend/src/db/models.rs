@@ -1,7 +1,7 @@
 //! Rows as stored, and their conversion to the wire types in `confab_shared::api`.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Attachment, AttachmentStatus, Message, SystemEvent, User};
+use confab_shared::api::{Attachment, AttachmentStatus, Message, ReplyPreview, SystemEvent, User};
 use confab_shared::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -113,6 +113,8 @@ pub struct MessageRow {
     pub body_html: String,
     /// A system message's [`SystemEvent`], as JSON.
     pub system: Option<serde_json::Value>,
+    /// The message this one replies to.
+    pub reply_to: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -125,7 +127,8 @@ pub struct ReactionRow {
 }
 
 impl MessageRow {
-    /// The message without its reactions (see `db::messages::to_api` for those).
+    /// The message without what other rows hold: reactions, files, the parent's quote
+    /// (see `db::messages::Extras` for those).
     pub fn to_api(&self) -> Message {
         let deleted = self.deleted_at.is_some();
         Message {
@@ -147,6 +150,19 @@ impl MessageRow {
             reactions: Vec::new(),
             attachments: Vec::new(),
             system: self.system_event(),
+            reply_to: None,
+        }
+    }
+
+    /// How a reply to this message quotes it.
+    pub fn preview(&self) -> ReplyPreview {
+        let deleted = self.deleted_at.is_some();
+        ReplyPreview {
+            message_id: MessageId(self.id),
+            seq: self.seq,
+            sender_id: UserId(self.sender_id),
+            excerpt: if deleted { String::new() } else { crate::markdown::excerpt(&self.body) },
+            deleted,
         }
     }
 

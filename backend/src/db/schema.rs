@@ -60,6 +60,7 @@ diesel::table! {
         change_seq -> Int8,
         body_html -> Text,
         system -> Nullable<Jsonb>,
+        reply_to -> Nullable<Uuid>,
     }
 }
 

@@ -1,12 +1,12 @@
 //! Messages: sending (durable, idempotent, ordered: promises 1–3) and reading history.
 
-use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage};
+use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage, SendMessageRequest};
 use confab_shared::limits::{
     ATTACHMENTS_PER_MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX,
 };
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
-use confab_shared::{AttachmentId, ChatId, ClientId, MessageId};
+use confab_shared::{AttachmentId, ChatId, MessageId};
 use uuid::Uuid;
 
 use super::chats::{VIEW_CACHE_TTL, forget_newest_page, require_member};
@@ -25,21 +25,21 @@ use crate::state::AppState;
 ///
 /// Files: my own ready, unattached uploads to this chat, at most
 /// [`ATTACHMENTS_PER_MESSAGE_MAX`]; the body may then be empty. Whether they still are is
-/// decided in the commit's transaction, so a file can't be attached twice.
+/// decided in the commit's transaction, so a file can't be attached twice. A reply's
+/// parent is checked there too, after membership (a non-member learns nothing of it).
 pub async fn send(
     state: &AppState,
     me: &Authenticated,
     chat_id: ChatId,
-    client_id: ClientId,
-    body: &str,
-    attachment_ids: &[AttachmentId],
+    request: SendMessageRequest,
 ) -> AppResult<Sent> {
+    let SendMessageRequest { client_id, body, attachment_ids, reply_to } = request;
     let body = if attachment_ids.is_empty() {
-        MessageBody::parse(body)?
+        MessageBody::parse(&body)?
     } else {
-        MessageBody::parse_optional(body)?
+        MessageBody::parse_optional(&body)?
     };
-    let attachment_ids = distinct_attachments(attachment_ids)?;
+    let attachment_ids = distinct_attachments(&attachment_ids)?;
     state.limits.check_send(me.user_id()).await?;
     let body_html = crate::markdown::render(body.as_str());
     state
@@ -52,6 +52,7 @@ pub async fn send(
             body: body.into_inner(),
             body_html,
             attachment_ids,
+            reply_to: reply_to.map(|id| id.0),
         })
         .await
 }
@@ -80,14 +81,15 @@ pub async fn history(
 ) -> AppResult<MessagePage> {
     require_member(state, chat_id, me.user_id()).await?;
     let limit = page_limit(q.limit)?;
-    let cursor = match (q.before, q.after) {
-        (Some(_), Some(_)) => return Err(AppError::Validation("give before or after, not both".into())),
-        (Some(seq), None) | (None, Some(seq)) if seq < 0 => {
+    let cursor = match (q.before, q.after, q.around) {
+        (_, _, Some(seq)) | (Some(seq), _, _) | (_, Some(seq), _) if seq < 0 => {
             return Err(AppError::Validation("seq must not be negative".into()));
         }
-        (Some(seq), None) => Cursor::Before(seq),
-        (None, Some(seq)) => Cursor::After(seq),
-        (None, None) => Cursor::Latest,
+        (Some(seq), None, None) => Cursor::Before(seq),
+        (None, Some(seq), None) => Cursor::After(seq),
+        (None, None, Some(seq)) => return around(state, chat_id, seq, limit).await,
+        (None, None, None) => Cursor::Latest,
+        _ => return Err(AppError::Validation("give one of before, after and around".into())),
     };
     // The newest page at the default size is what every client opens a chat with: cached.
     let family = keys::newest_page(chat_id);
@@ -98,11 +100,22 @@ pub async fn history(
     }
     let mut conn = state.conn().await?;
     let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, limit).await?;
-    let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more };
+    let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more, has_newer: None };
     if let Some(cached) = cached {
         state.cache.set_versioned(&family, cached.version, &page, VIEW_CACHE_TTL).await;
     }
     Ok(page)
+}
+
+/// The page around `seq`, for jumping to a message (a reply's parent, a search hit).
+async fn around(state: &AppState, chat_id: ChatId, seq: i64, limit: i64) -> AppResult<MessagePage> {
+    let mut conn = state.conn().await?;
+    let around = messages::around(&mut conn, chat_id.0, seq, limit).await?;
+    Ok(MessagePage {
+        messages: messages::to_api(&mut conn, &around.rows).await?,
+        has_more: around.has_older,
+        has_newer: Some(around.has_newer),
+    })
 }
 
 /// Promise 4 for changes: messages created, edited, deleted or re-reacted after change

@@ -140,6 +140,7 @@ async fn a_non_member_never_sees_an_event_and_cannot_act_over_the_socket() {
             client_id,
             body: "let me in".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let error = mallory_ws.recv_error().await;
@@ -258,6 +259,7 @@ async fn a_removed_member_gets_not_found_on_every_chat_route() {
             client_id: ClientId(Uuid::new_v4()),
             body: "hi".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     assert_eq!(bob_ws.recv_error().await.code, ErrorCode::NotFound);

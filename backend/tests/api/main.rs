@@ -20,6 +20,7 @@ mod oidc;
 mod openapi;
 mod presence;
 mod receipts;
+mod replies;
 mod security;
 mod sessions;
 mod sockets;

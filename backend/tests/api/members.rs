@@ -128,6 +128,7 @@ async fn a_closed_chat_is_read_only_until_reopened() {
             client_id,
             body: "anyone?".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let note = bob_ws.recv_message().await;
