@@ -263,7 +263,8 @@ pub struct Member {
     pub last_read_seq: i64,
 }
 
-/// A chat as one member sees it: `last_read_seq` and `unread_count` are that member's.
+/// A chat as one member sees it: `last_read_seq`, `unread_count`, `mention_count` and
+/// `muted` are that member's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chat {
@@ -284,6 +285,13 @@ pub struct Chat {
     pub last_read_seq: i64,
     /// Messages after `last_read_seq`, system messages not counted.
     pub unread_count: i64,
+    /// Of those, the ones that mention me: reading past them clears them.
+    #[serde(default)]
+    pub mention_count: i64,
+    /// I muted this chat (`PUT /api/chats/{id}/mute`): its messages don't notify me, but
+    /// those that mention me still do.
+    #[serde(default)]
+    pub muted: bool,
     pub last_message: Option<Message>,
 }
 
@@ -323,6 +331,10 @@ pub struct Message {
     /// The message this one replies to, as it is now; none on a tombstone.
     #[serde(default)]
     pub reply_to: Option<ReplyPreview>,
+    /// The members its `@username`s named when it was written (or last edited), each
+    /// once, sorted by id; `body_html` highlights them. None on a tombstone.
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
 }
 
 /// The message a reply quotes, read fresh with every read of the reply: an edit of the
@@ -521,6 +533,13 @@ pub struct RenameChatRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRef {
     pub user_id: UserId,
+}
+
+/// `PUT /api/chats/{id}/mute`: mute or unmute a chat for me.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MuteRequest {
+    pub muted: bool,
 }
 
 /// `PATCH /api/chats/{id}/messages/{message_id}`: new text (sender only).

@@ -127,6 +127,11 @@ pub enum ServerEvent {
     Pong {
         nonce: u64,
     },
+    /// I muted or unmuted a chat (on any of my devices); only my own sockets get it.
+    MuteChanged {
+        chat_id: ChatId,
+        muted: bool,
+    },
     /// The session ended (logout, expiry); the server closes the socket right after.
     SessionExpired {},
     /// Live events may have been lost (the server's bus between nodes was down): catch up

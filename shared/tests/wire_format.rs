@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
 use confab_shared::api::{
-    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, MessagePage, ReplyPreview, Role,
-    SendMessageRequest, SystemEvent, User,
+    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, MessagePage, MuteRequest,
+    ReplyPreview, Role, SendMessageRequest, SystemEvent, User,
 };
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
@@ -47,6 +47,7 @@ fn message() -> Message {
         attachments: vec![],
         system: None,
         reply_to: None,
+        mentions: vec![],
     }
 }
 
@@ -55,7 +56,7 @@ fn message_json() -> Value {
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
         "change_seq": 7, "reactions": [], "attachments": [], "system": null,
-        "reply_to": null
+        "reply_to": null, "mentions": []
     })
 }
 
@@ -71,6 +72,8 @@ fn chat() -> Chat {
         last_change: 9,
         last_read_seq: 6,
         unread_count: 1,
+        mention_count: 0,
+        muted: false,
         last_message: Some(message()),
     }
 }
@@ -79,7 +82,8 @@ fn chat_json() -> Value {
     json!({
         "id": C1, "kind": "group", "title": "Team", "owner_id": U1, "closed": false,
         "members": [{"user": user_json(), "role": "owner", "last_read_seq": 6}],
-        "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
+        "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1,
+        "mention_count": 0, "muted": false, "last_message": message_json()
     })
 }
 
@@ -213,6 +217,10 @@ fn server_events() {
             json!({"type": "error", "data": {"code": "not_found", "message": "no"}}),
         ),
         (ServerEvent::Pong { nonce: 9 }, json!({"type": "pong", "data": {"nonce": 9}})),
+        (
+            ServerEvent::MuteChanged { chat_id, muted: true },
+            json!({"type": "mute_changed", "data": {"chat_id": C1, "muted": true}}),
+        ),
         (ServerEvent::SessionExpired {}, json!({"type": "session_expired", "data": {}})),
         (ServerEvent::Resync {}, json!({"type": "resync", "data": {}})),
     ];
@@ -332,7 +340,7 @@ fn system_messages() {
 fn messages_without_the_newer_fields_still_parse() {
     let mut old = message_json();
     let fields = old.as_object_mut().unwrap();
-    for newer in ["system", "reply_to"] {
+    for newer in ["system", "reply_to", "mentions"] {
         fields.remove(newer);
     }
     assert_eq!(serde_json::from_value::<Message>(old).unwrap(), message());
@@ -378,4 +386,32 @@ fn replies() {
         MessagePage { messages: vec![], has_more: false, has_newer: None },
         json!({"messages": [], "has_more": false}),
     );
+}
+
+/// A mention: the mentioned members' ids ride with the message, the highlight in its HTML.
+#[test]
+fn mentions_and_mute() {
+    let mentioning = Message {
+        body: "hi @bob".into(),
+        body_html: format!(
+            r#"<p>hi <span class="mention" data-user-id="{U2}">@bob</span></p>
+"#
+        ),
+        mentions: vec![UserId(id(U2))],
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["body"] = json!("hi @bob");
+    expected["body_html"] = json!(format!(
+        r#"<p>hi <span class="mention" data-user-id="{U2}">@bob</span></p>
+"#
+    ));
+    expected["mentions"] = json!([U2]);
+    assert_wire(mentioning, expected);
+
+    let mut mine = chat_json();
+    mine["mention_count"] = json!(2);
+    mine["muted"] = json!(true);
+    assert_wire(Chat { mention_count: 2, muted: true, ..chat() }, mine);
+    assert_wire(MuteRequest { muted: true }, json!({"muted": true}));
 }

@@ -188,6 +188,9 @@ pub struct Unread {
     /// System messages after the read position: they are not counted as unread.
     #[diesel(sql_type = sql_types::BigInt)]
     pub system: i64,
+    /// Messages after the read position that mention the member.
+    #[diesel(sql_type = sql_types::BigInt)]
+    pub mentions: i64,
 }
 
 /// [`Unread`] of `user_id` in each of `chat_ids` they are a member of: one statement,
@@ -200,7 +203,9 @@ pub async fn unread(
     diesel::sql_query(
         "SELECT cm.chat_id, \
              (SELECT count(*) FROM messages m WHERE m.chat_id = cm.chat_id \
-                 AND m.seq > cm.last_read_seq AND m.system IS NOT NULL) AS system \
+                 AND m.seq > cm.last_read_seq AND m.system IS NOT NULL) AS system, \
+             (SELECT count(*) FROM message_mentions mm WHERE mm.user_id = cm.user_id \
+                 AND mm.chat_id = cm.chat_id AND mm.seq > cm.last_read_seq) AS mentions \
          FROM chat_members cm WHERE cm.user_id = $1 AND cm.chat_id = ANY($2)",
     )
     .bind::<sql_types::Uuid, _>(user_id)
@@ -235,6 +240,36 @@ pub async fn transfer_ownership(
     .bind::<diesel::sql_types::Uuid, _>(new_owner)
     .execute(conn)
     .await?;
+    Ok(changed > 0)
+}
+
+/// The members of a chat whose username is one of `usernames` (lower-case): `(id,
+/// username)`.
+pub async fn members_named(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    usernames: &[String],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    chat_members::table
+        .inner_join(users::table)
+        .filter(chat_members::chat_id.eq(chat_id))
+        .filter(users::username.eq_any(usernames))
+        .select((users::id, users::username))
+        .load(conn)
+        .await
+}
+
+/// Mutes or unmutes a chat for one member; `false` when they are not a member.
+pub async fn set_muted(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    user_id: Uuid,
+    muted: bool,
+) -> QueryResult<bool> {
+    let changed = diesel::update(chat_members::table.find((chat_id, user_id)))
+        .set(chat_members::muted.eq(muted))
+        .execute(conn)
+        .await?;
     Ok(changed > 0)
 }
 

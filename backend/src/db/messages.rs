@@ -13,7 +13,7 @@ use confab_shared::UserId;
 use confab_shared::api::{Message, Reaction};
 
 use super::models::{AttachmentRow, MessageRow, ReactionRow};
-use super::schema::{attachments, chat_members, chats, message_reactions, messages};
+use super::schema::{attachments, chat_members, chats, message_mentions, message_reactions, messages};
 
 /// A message about to be stored; `seq` is assigned by [`insert_batch`].
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub struct NewMessage {
     pub attachment_ids: Vec<Uuid>,
     /// The message this one answers: a live, non-system message of the same chat.
     pub reply_to: Option<Uuid>,
+    /// The users its body mentions; those who are members when it is stored are kept.
+    pub mentions: Vec<Uuid>,
 }
 
 /// What became of one message of a batch.
@@ -134,7 +136,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 outcomes.push(Inserted::Existing(original.clone()));
                 continue;
             }
-            if !members.get(&new.chat_id).is_some_and(|m| m.contains(&new.sender_id)) {
+            if !is_member(&members, new.chat_id, new.sender_id) {
                 outcomes.push(Inserted::NotMember);
                 continue;
             }
@@ -158,6 +160,11 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
             }
             if let Some(parent) = parent {
                 created.parents.insert(parent.id, parent.clone());
+            }
+            let mentioned: Vec<Uuid> =
+                new.mentions.iter().copied().filter(|id| is_member(&members, new.chat_id, *id)).collect();
+            if !mentioned.is_empty() {
+                created.mentions.insert(new.id, mentioned);
             }
             *seq += 1;
             *change += 1;
@@ -187,6 +194,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         let mut extras = Extras::load(conn, &existing).await?;
         extras.attachments.extend(created.attachments);
         extras.parents.extend(created.parents);
+        extras.mentions.extend(created.mentions);
         if rows.is_empty() {
             return Ok(Batch { outcomes, members, extras });
         }
@@ -259,6 +267,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         .execute(conn)
         .await?;
         attach(conn, &extras.attachments).await?;
+        record_mentions(conn, &rows, &extras.mentions).await?;
         Ok(Batch { outcomes, members, extras })
     })
     .await
@@ -304,6 +313,11 @@ pub async fn insert_system(
         .execute(conn)
         .await?;
     Ok(row)
+}
+
+/// Whether `user_id` is among the members read for `chat_id`.
+fn is_member(members: &HashMap<Uuid, Vec<Uuid>>, chat_id: Uuid, user_id: Uuid) -> bool {
+    members.get(&chat_id).is_some_and(|m| m.contains(&user_id))
 }
 
 /// The batch's wanted attachments that are ready and unattached, locked until the commit:
@@ -393,6 +407,62 @@ async fn attach(
     )
     .bind::<Array<sql_types::Uuid>, _>(&ids)
     .bind::<Array<sql_types::Uuid>, _>(&message_ids)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Stores who each of `rows` mentions, in one statement.
+async fn record_mentions(
+    conn: &mut AsyncPgConnection,
+    rows: &[MessageRow],
+    mentions: &HashMap<Uuid, Vec<Uuid>>,
+) -> QueryResult<()> {
+    let mut columns: (Vec<Uuid>, Vec<Uuid>, Vec<Uuid>, Vec<i64>) = Default::default();
+    for row in rows {
+        for user_id in mentions.get(&row.id).into_iter().flatten() {
+            columns.0.push(row.id);
+            columns.1.push(*user_id);
+            columns.2.push(row.chat_id);
+            columns.3.push(row.seq);
+        }
+    }
+    if columns.0.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO message_mentions (message_id, user_id, chat_id, seq) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[])",
+    )
+    .bind::<Array<sql_types::Uuid>, _>(&columns.0)
+    .bind::<Array<sql_types::Uuid>, _>(&columns.1)
+    .bind::<Array<sql_types::Uuid>, _>(&columns.2)
+    .bind::<Array<sql_types::Int8>, _>(&columns.3)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Replaces who a message mentions with those of `mentions` who are members of its chat.
+async fn replace_mentions(
+    conn: &mut AsyncPgConnection,
+    row: &MessageRow,
+    mentions: &[Uuid],
+) -> QueryResult<()> {
+    diesel::delete(message_mentions::table.filter(message_mentions::message_id.eq(row.id)))
+        .execute(conn)
+        .await?;
+    if mentions.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO message_mentions (message_id, user_id, chat_id, seq) \
+         SELECT $1, user_id, chat_id, $3 FROM chat_members WHERE chat_id = $2 AND user_id = ANY($4)",
+    )
+    .bind::<sql_types::Uuid, _>(row.id)
+    .bind::<sql_types::Uuid, _>(row.chat_id)
+    .bind::<sql_types::Int8, _>(row.seq)
+    .bind::<Array<sql_types::Uuid>, _>(mentions)
     .execute(conn)
     .await
     .map(drop)
@@ -557,13 +627,15 @@ async fn next_change(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult
         .optional()
 }
 
-/// Replaces a live message's body and marks it edited, with the next change number.
+/// Replaces a live message's body (and so whom it mentions) and marks it edited, with the
+/// next change number.
 pub async fn edit(
     conn: &mut AsyncPgConnection,
     chat_id: Uuid,
     message_id: Uuid,
     body: &str,
     body_html: &str,
+    mentions: &[Uuid],
 ) -> QueryResult<Changed<MessageRow>> {
     conn.transaction(async |conn| {
         let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
@@ -584,7 +656,9 @@ pub async fn edit(
         .await
         .optional()?;
         // Nothing changed: roll the change number back with the transaction.
-        row.map_or(Err(diesel::result::Error::RollbackTransaction), |row| Ok(Changed::Done(row)))
+        let Some(row) = row else { return Err(diesel::result::Error::RollbackTransaction) };
+        replace_mentions(conn, &row, mentions).await?;
+        Ok(Changed::Done(row))
     })
     .await
     .or_else(missing_on_rollback)
@@ -620,6 +694,7 @@ pub async fn delete(
         diesel::delete(message_reactions::table.filter(message_reactions::message_id.eq(message_id)))
             .execute(conn)
             .await?;
+        replace_mentions(conn, &row, &[]).await?;
         let files = super::attachments::delete_for_message(conn, message_id).await?;
         Ok(Changed::Done((row, files)))
     })
@@ -711,13 +786,15 @@ pub async fn to_api(conn: &mut AsyncPgConnection, rows: &[MessageRow]) -> QueryR
     Ok(rows.iter().map(|row| extras.message(row)).collect())
 }
 
-/// What messages carry beyond their own rows: reactions, files, and the quote of the
-/// message each reply answers. Tombstones carry none of it.
+/// What messages carry beyond their own rows: reactions, files, mentions, and the quote
+/// of the message each reply answers. Tombstones carry none of it.
 #[derive(Default)]
 pub struct Extras {
     reactions: Vec<ReactionRow>,
     attachments: HashMap<Uuid, Vec<AttachmentRow>>,
     parents: HashMap<Uuid, MessageRow>,
+    /// Sorted by user id.
+    mentions: HashMap<Uuid, Vec<Uuid>>,
 }
 
 impl Extras {
@@ -737,7 +814,17 @@ impl Extras {
         }
         let parent_ids: Vec<Uuid> = live.iter().filter_map(|m| m.reply_to).collect();
         let parents = by_ids(conn, &parent_ids).await?;
-        Ok(Self { reactions, attachments, parents })
+        let mut mentions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (message_id, user_id) in message_mentions::table
+            .filter(message_mentions::message_id.eq_any(&ids))
+            .order((message_mentions::message_id, message_mentions::user_id))
+            .select((message_mentions::message_id, message_mentions::user_id))
+            .load::<(Uuid, Uuid)>(conn)
+            .await?
+        {
+            mentions.entry(message_id).or_default().push(user_id);
+        }
+        Ok(Self { reactions, attachments, parents, mentions })
     }
 
     /// `row` as clients see it.
@@ -752,6 +839,8 @@ impl Extras {
             .get(&row.id)
             .map_or_else(Vec::new, |a| a.iter().map(AttachmentRow::to_api).collect());
         message.reply_to = row.reply_to.and_then(|id| self.parents.get(&id)).map(MessageRow::preview);
+        message.mentions =
+            self.mentions.get(&row.id).map_or_else(Vec::new, |ids| ids.iter().copied().map(UserId).collect());
         message
     }
 }

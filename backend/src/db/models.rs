@@ -93,6 +93,7 @@ pub struct MemberRow {
     pub role: String,
     pub last_read_seq: i64,
     pub joined_at: DateTime<Utc>,
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -141,7 +142,7 @@ impl MessageRow {
             body_html: match (deleted, self.body_html.is_empty()) {
                 (true, _) => String::new(),
                 (false, false) => self.body_html.clone(),
-                (false, true) => crate::markdown::render(&self.body),
+                (false, true) => crate::markdown::render(&self.body, &crate::markdown::Directory::new()).html,
             },
             created_at: self.created_at,
             edited_at: self.edited_at,
@@ -151,6 +152,7 @@ impl MessageRow {
             attachments: Vec::new(),
             system: self.system_event(),
             reply_to: None,
+            mentions: Vec::new(),
         }
     }
 

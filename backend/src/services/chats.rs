@@ -235,6 +235,23 @@ pub async fn set_closed(
     announce_update(state, &mut conn, chat_id, me.user_id(), note).await
 }
 
+/// Mutes or unmutes a chat for me: its messages stop notifying me, except those that
+/// mention me (the client decides). My other devices get `mute_changed`.
+pub async fn set_muted(
+    state: &AppState,
+    me: &Authenticated,
+    chat_id: ChatId,
+    muted: bool,
+) -> AppResult<Chat> {
+    let mut conn = state.conn().await?;
+    if !chats::set_muted(&mut conn, chat_id.0, me.user_id().0, muted).await? {
+        return Err(AppError::NotFound);
+    }
+    forget_lists(state, &[me.user_id()]).await;
+    state.events.to_users(&[me.user_id()], &ServerEvent::MuteChanged { chat_id, muted });
+    view(&mut conn, chat_id.0, me.user_id().0).await
+}
+
 /// The group `user_id` owns: 404 for non-members (promise 5), 403 for a direct chat (it
 /// has no owner) and for a member who is not the owner.
 pub(crate) async fn owned_group(
@@ -276,7 +293,7 @@ pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow 
         Role::Owner => "owner",
         Role::Member => "member",
     };
-    MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now() }
+    MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now(), muted: false }
 }
 
 /// 409 unless every one of `ids` is an active user. Not a 400: the request is well formed
@@ -388,6 +405,8 @@ fn to_api(
         last_change: chat.last_change,
         last_read_seq: me.last_read_seq,
         unread_count: (chat.last_seq - me.last_read_seq - unread.system).max(0),
+        mention_count: unread.mentions,
+        muted: me.muted,
         last_message,
     }
 }

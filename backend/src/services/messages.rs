@@ -4,9 +4,11 @@ use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, Messa
 use confab_shared::limits::{
     ATTACHMENTS_PER_MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX,
 };
+use confab_shared::mentions;
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
 use confab_shared::{AttachmentId, ChatId, MessageId};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::chats::{VIEW_CACHE_TTL, forget_newest_page, require_member};
@@ -17,6 +19,7 @@ use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
 use crate::error::{AppError, AppResult};
 pub use crate::ingest::Sent;
+use crate::markdown::{self, Directory};
 use crate::state::AppState;
 
 /// Stores a message through the group commit (promises 1–3, 5) and, once committed, fans
@@ -41,7 +44,15 @@ pub async fn send(
     };
     let attachment_ids = distinct_attachments(&attachment_ids)?;
     state.limits.check_send(me.user_id()).await?;
-    let body_html = crate::markdown::render(body.as_str());
+    // Mentions are resolved against the members now; only a body naming someone costs a
+    // query (whether the sender may send at all is decided in the commit).
+    let names = named(body.as_str());
+    let members = if names.is_empty() {
+        Directory::new()
+    } else {
+        directory(&mut *state.conn().await?, chat_id, &names).await?
+    };
+    let rendered = markdown::render(body.as_str(), &members);
     state
         .ingest
         .send(NewMessage {
@@ -50,11 +61,29 @@ pub async fn send(
             sender_id: me.user_id().0,
             client_id: client_id.0,
             body: body.into_inner(),
-            body_html,
+            body_html: rendered.html,
             attachment_ids,
             reply_to: reply_to.map(|id| id.0),
+            mentions: rendered.mentions,
         })
         .await
+}
+
+/// The usernames `body` mentions, lower-cased, each once.
+fn named(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = mentions::find(body).map(|m| m.username.to_ascii_lowercase()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The members of the chat among `names`, as the renderer looks them up.
+async fn directory(conn: &mut AsyncPgConnection, chat_id: ChatId, names: &[String]) -> AppResult<Directory> {
+    if names.is_empty() {
+        return Ok(Directory::new());
+    }
+    let found = chats::members_named(conn, chat_id.0, names).await?;
+    Ok(found.into_iter().map(|(id, name)| (name, id)).collect())
 }
 
 fn distinct_attachments(ids: &[AttachmentId]) -> AppResult<Vec<Uuid>> {
@@ -157,8 +186,12 @@ pub async fn edit(
     if original.sender_id != me.user_id().0 {
         return Err(AppError::Forbidden("only its sender can edit a message".into()));
     }
-    let body_html = crate::markdown::render(body.as_str());
-    let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str(), &body_html).await?)?;
+    let mentionable = directory(&mut conn, chat_id, &named(body.as_str())).await?;
+    let rendered = markdown::render(body.as_str(), &mentionable);
+    let row = changed(
+        messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str(), &rendered.html, &rendered.mentions)
+            .await?,
+    )?;
     let message =
         messages::to_api(&mut conn, std::slice::from_ref(&row)).await?.pop().ok_or(AppError::NotFound)?;
     messages_changed(state, chat_id).await;
@@ -241,7 +274,7 @@ async fn messages_changed(state: &AppState, chat_id: ChatId) {
 /// The message, if it is in this chat, not deleted and not a system message (those are
 /// the server's record and stay as written).
 async fn live_message(
-    conn: &mut diesel_async::AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     chat_id: ChatId,
     message_id: MessageId,
 ) -> AppResult<MessageRow> {

@@ -15,6 +15,7 @@ mod faults;
 mod health;
 mod logs;
 mod members;
+mod mentions;
 mod messages;
 mod oidc;
 mod openapi;
