@@ -315,8 +315,8 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
 }
 
 /// A chat with everything its members share: the row, the members, the last message.
-/// Three queries whatever the member count. Each member's own view adds only their read
-/// position ([`ChatParts::view_for`]).
+/// Three queries whatever the member count. Each member's own view adds their read
+/// position and one query for what they have not read ([`ChatParts::view_for`]).
 pub(crate) struct ChatParts {
     chat: ChatRow,
     rows: Vec<(MemberRow, UserRow)>,

@@ -6,9 +6,8 @@
 //! unread (see `db::chats::unread`).
 
 use anyhow::Context;
-use confab_shared::ChatId;
-use confab_shared::UserId;
 use confab_shared::api::{SystemEvent, User};
+use confab_shared::{ChatId, UserId};
 use diesel_async::AsyncPgConnection;
 
 use crate::db::models::MessageRow;
