@@ -22,8 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::cache::{Cache, keys};
-use crate::db::messages::{self as db, Batch, Inserted, NewMessage};
-use crate::db::models::{AttachmentRow, MessageRow};
+use crate::db::messages::{self as db, Batch, Inserted, NewMessage, ReplyRefused};
 use crate::error::{AppError, AppResult};
 use crate::metrics;
 use crate::realtime::Events;
@@ -148,7 +147,7 @@ async fn commit(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> anyhow::R
 
 /// After the commit: forget the cached views, announce in commit order, then acknowledge.
 async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job>, committed: Batch) {
-    let Batch { outcomes, members, attachments } = committed;
+    let Batch { outcomes, members, extras } = committed;
     let mut changed: Vec<Uuid> = outcomes
         .iter()
         .filter_map(|o| if let Inserted::Created(row) = o { Some(row.chat_id) } else { None })
@@ -164,22 +163,16 @@ async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job
         .await;
     let members: HashMap<Uuid, Vec<UserId>> =
         members.into_iter().map(|(chat, ids)| (chat, ids.into_iter().map(UserId).collect())).collect();
-    let with_attachments = |row: &MessageRow| {
-        let mut message = row.to_api();
-        message.attachments =
-            attachments.get(&row.id).map_or_else(Vec::new, |a| a.iter().map(AttachmentRow::to_api).collect());
-        message
-    };
     for (job, outcome) in jobs.zip(outcomes) {
         let result = match outcome {
             Inserted::Created(row) => {
-                let message = with_attachments(&row);
+                let message = extras.message(&row);
                 let event = ServerEvent::MessageCreated { message: message.clone() };
                 events.to_chat(message.chat_id, members.get(&row.chat_id).map_or(&[], Vec::as_slice), &event);
                 Ok(Sent { message, created: true })
             }
             Inserted::Existing(row) if row.chat_id == job.new.chat_id => {
-                Ok(Sent { message: with_attachments(&row), created: false })
+                Ok(Sent { message: extras.message(&row), created: false })
             }
             Inserted::Existing(_) => {
                 Err(AppError::Conflict("client_id was already used for another message".into()))
@@ -189,6 +182,12 @@ async fn announce(cache: &Cache, events: &Events, jobs: impl Iterator<Item = Job
             Inserted::AttachmentsUnavailable => Err(AppError::Conflict(
                 "attach only your own completed uploads to this chat, each to one message".into(),
             )),
+            Inserted::ReplyRefused(ReplyRefused::Unavailable) => {
+                Err(AppError::Conflict("reply only to a message of this chat that is not deleted".into()))
+            }
+            Inserted::ReplyRefused(ReplyRefused::ToSystem) => {
+                Err(AppError::Forbidden("a system message can't be replied to".into()))
+            }
         };
         let _ = job.reply.send(result);
     }

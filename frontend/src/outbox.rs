@@ -103,10 +103,16 @@ fn deliver(
         client_id,
         body: body.clone(),
         attachment_ids: attachment_ids.clone(),
+        reply_to: None,
     };
     if !realtime.send(&event) {
         spawn_local(async move {
-            match api::send_message(chat_id, &SendMessageRequest { client_id, body, attachment_ids }).await {
+            match api::send_message(
+                chat_id,
+                &SendMessageRequest { client_id, body, attachment_ids, reply_to: None },
+            )
+            .await
+            {
                 Ok(message) => {
                     let follow_ups = store.apply(ServerEvent::MessageCreated { message });
                     store.run(follow_ups);

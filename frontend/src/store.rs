@@ -462,6 +462,11 @@ impl Store {
             ServerEvent::Error(ErrorEvent { code, message, client_id: None }) => {
                 warn!("server error event: {code:?}: {message}");
             }
+            ServerEvent::MuteChanged { chat_id, muted } => self.chats.update(|list| {
+                if let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id) {
+                    chat.muted = muted;
+                }
+            }),
             ServerEvent::SessionExpired {} => follow_ups.push(FollowUp::SignOut),
             // The server's bus between nodes lost events: catch up as after a reconnect.
             ServerEvent::Resync {} => follow_ups.push(FollowUp::Resync),

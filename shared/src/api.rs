@@ -263,7 +263,8 @@ pub struct Member {
     pub last_read_seq: i64,
 }
 
-/// A chat as one member sees it: `last_read_seq` and `unread_count` are that member's.
+/// A chat as one member sees it: `last_read_seq`, `unread_count`, `mention_count` and
+/// `muted` are that member's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chat {
@@ -282,7 +283,15 @@ pub struct Chat {
     #[serde(default)]
     pub last_change: i64,
     pub last_read_seq: i64,
+    /// Messages after `last_read_seq`, system messages not counted.
     pub unread_count: i64,
+    /// Of those, the ones that mention me: reading past them clears them.
+    #[serde(default)]
+    pub mention_count: i64,
+    /// I muted this chat (`PUT /api/chats/{id}/mute`): its messages don't notify me, but
+    /// those that mention me still do.
+    #[serde(default)]
+    pub muted: bool,
     pub last_message: Option<Message>,
 }
 
@@ -314,10 +323,85 @@ pub struct Message {
     /// Files sent with the message, in upload order; none once deleted.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Set on a system message: a change to the chat told in its history (its `sender_id`
+    /// is who made the change, its `body` is empty). It can't be edited, deleted, reacted
+    /// to or replied to, and it never counts as unread.
+    #[serde(default)]
+    pub system: Option<SystemEvent>,
+    /// The message this one replies to, as it is now; none on a tombstone.
+    #[serde(default)]
+    pub reply_to: Option<ReplyPreview>,
+    /// The members its `@username`s named when it was written (or last edited), each
+    /// once, sorted by id; `body_html` highlights them. None on a tombstone.
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
 }
 
-/// `GET /api/chats/{id}/messages`: give `before` or `after` (a seq), not both; neither
-/// means the newest page. Pages are always ascending by `seq`.
+/// The message a reply quotes, read fresh with every read of the reply: an edit of the
+/// parent shows, and a deleted parent gives away nothing but its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplyPreview {
+    pub message_id: MessageId,
+    /// Where to jump to (`GET /api/chats/{id}/messages?around=SEQ`).
+    pub seq: i64,
+    pub sender_id: UserId,
+    /// The parent's text without Markdown, on one line, at most
+    /// [`REPLY_EXCERPT_MAX`](crate::limits::REPLY_EXCERPT_MAX) characters (cut ones end
+    /// in `…`); empty when the parent is deleted or only files.
+    pub excerpt: String,
+    pub deleted: bool,
+}
+
+/// What a system message records. People are given as they were at the time, since a
+/// removed member no longer appears in the chat's members: clients show the name they
+/// know now and fall back to these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemEvent {
+    /// `by` renamed the group from `old_title` to `title`.
+    Renamed { by: User, old_title: String, title: String },
+    /// `by` added `user`.
+    MemberAdded { by: User, user: User },
+    /// `by` removed `user`.
+    MemberRemoved { by: User, user: User },
+    /// `user` left.
+    MemberLeft { user: User },
+    /// `by` closed the group (read-only).
+    Closed { by: User },
+    /// `by` reopened the group.
+    Reopened { by: User },
+    /// `by` made `user` the owner.
+    OwnershipTransferred { by: User, user: User },
+}
+
+impl SystemEvent {
+    /// One line of plain text naming people as they were then, for places without the
+    /// chat at hand (a notification, a preview).
+    pub fn describe(&self) -> String {
+        match self {
+            SystemEvent::Renamed { by, title, .. } => {
+                format!("{} renamed the group to \u{201c}{title}\u{201d}", by.display_name)
+            }
+            SystemEvent::MemberAdded { by, user } => {
+                format!("{} added {}", by.display_name, user.display_name)
+            }
+            SystemEvent::MemberRemoved { by, user } => {
+                format!("{} removed {}", by.display_name, user.display_name)
+            }
+            SystemEvent::MemberLeft { user } => format!("{} left", user.display_name),
+            SystemEvent::Closed { by } => format!("{} closed the group", by.display_name),
+            SystemEvent::Reopened { by } => format!("{} reopened the group", by.display_name),
+            SystemEvent::OwnershipTransferred { by, user } => {
+                format!("{} made {} the owner", by.display_name, user.display_name)
+            }
+        }
+    }
+}
+
+/// `GET /api/chats/{id}/messages`: give one of `before`, `after` or `around` (a seq), or
+/// none for the newest page. Pages are always ascending by `seq`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -328,18 +412,26 @@ pub struct HistoryQuery {
     /// Messages with a higher `seq` (newer); not together with `before`.
     #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub after: Option<i64>,
+    /// The messages around this `seq` (jumping to a message): up to `limit / 2` older
+    /// ones, then the rest from this seq on; not together with `before` or `after`.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    pub around: Option<i64>,
     /// Page size, 1 to 100 (default 50).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))] // PAGE_LIMIT_MAX: tested
     pub limit: Option<u32>,
 }
 
 /// A page of history, ascending by `seq`. `has_more`: there are more messages beyond this
-/// page in the direction asked (older for `before` or the newest page, newer for `after`).
+/// page in the direction asked (older for `before`, `around` or the newest page, newer for
+/// `after`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagePage {
     pub messages: Vec<Message>,
     pub has_more: bool,
+    /// Only with `around`: there are newer messages after this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_newer: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -353,6 +445,10 @@ pub struct SendMessageRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::attachment_ids))]
     pub attachment_ids: Vec<AttachmentId>,
+    /// The message this one answers: a message of this chat, not deleted and not a
+    /// system message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 /// `GET /api/limits` (no sign-in needed): the caps a client must respect, as this server
@@ -437,6 +533,13 @@ pub struct RenameChatRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRef {
     pub user_id: UserId,
+}
+
+/// `PUT /api/chats/{id}/mute`: mute or unmute a chat for me.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MuteRequest {
+    pub muted: bool,
 }
 
 /// `PATCH /api/chats/{id}/messages/{message_id}`: new text (sender only).

@@ -6,6 +6,7 @@ pub mod display;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod mentions;
 pub mod schema;
 pub mod validate;
 pub mod ws;

@@ -34,6 +34,9 @@ pub const ATTACHMENTS_PER_MESSAGE_MAX: usize = 10;
 pub const FILENAME_MAX: usize = 255;
 pub const MEDIA_TYPE_MAX: usize = 127;
 
+/// Characters of a parent's text that a reply quotes (`ReplyPreview::excerpt`).
+pub const REPLY_EXCERPT_MAX: usize = 100;
+
 /// History pages: the default and the largest `limit` accepted.
 pub const PAGE_LIMIT_DEFAULT: u32 = 50;
 pub const PAGE_LIMIT_MAX: u32 = 100;

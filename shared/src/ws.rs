@@ -21,6 +21,9 @@ pub enum ClientEvent {
         /// As in `POST /api/chats/{id}/messages`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attachment_ids: Vec<AttachmentId>,
+        /// As in `POST /api/chats/{id}/messages`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<MessageId>,
     },
     Typing {
         chat_id: ChatId,
@@ -123,6 +126,11 @@ pub enum ServerEvent {
     Error(ErrorEvent),
     Pong {
         nonce: u64,
+    },
+    /// I muted or unmuted a chat (on any of my devices); only my own sockets get it.
+    MuteChanged {
+        chat_id: ChatId,
+        muted: bool,
     },
     /// The session ended (logout, expiry); the server closes the socket right after.
     SessionExpired {},

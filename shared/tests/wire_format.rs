@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 use chrono::{TimeZone, Utc};
-use confab_shared::api::{Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, Role, User};
+use confab_shared::api::{
+    Chat, ChatKind, CreateChatRequest, MarkReadRequest, Member, Message, MessagePage, MuteRequest,
+    ReplyPreview, Role, SendMessageRequest, SystemEvent, User,
+};
 use confab_shared::ws::{ClientEvent, ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorBody, ErrorCode, MessageId, UserId};
 use serde_json::{Value, json};
@@ -13,6 +16,7 @@ const U1: &str = "00000000-0000-4000-8000-000000000001";
 const C1: &str = "00000000-0000-4000-8000-0000000000c1";
 const M1: &str = "00000000-0000-4000-8000-0000000000a1";
 const K1: &str = "00000000-0000-4000-8000-0000000000b1";
+const U2: &str = "00000000-0000-4000-8000-000000000002";
 
 fn id(s: &str) -> Uuid {
     Uuid::parse_str(s).unwrap()
@@ -41,6 +45,9 @@ fn message() -> Message {
         change_seq: 7,
         reactions: vec![],
         attachments: vec![],
+        system: None,
+        reply_to: None,
+        mentions: vec![],
     }
 }
 
@@ -48,7 +55,8 @@ fn message_json() -> Value {
     json!({
         "id": M1, "chat_id": C1, "seq": 7, "sender_id": U1, "client_id": K1, "body": "hi", "body_html": "<p>hi</p>\n",
         "created_at": "2026-01-02T03:04:05Z", "edited_at": null, "deleted": false,
-        "change_seq": 7, "reactions": [], "attachments": []
+        "change_seq": 7, "reactions": [], "attachments": [], "system": null,
+        "reply_to": null, "mentions": []
     })
 }
 
@@ -64,6 +72,8 @@ fn chat() -> Chat {
         last_change: 9,
         last_read_seq: 6,
         unread_count: 1,
+        mention_count: 0,
+        muted: false,
         last_message: Some(message()),
     }
 }
@@ -72,7 +82,8 @@ fn chat_json() -> Value {
     json!({
         "id": C1, "kind": "group", "title": "Team", "owner_id": U1, "closed": false,
         "members": [{"user": user_json(), "role": "owner", "last_read_seq": 6}],
-        "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1, "last_message": message_json()
+        "last_seq": 7, "last_change": 9, "last_read_seq": 6, "unread_count": 1,
+        "mention_count": 0, "muted": false, "last_message": message_json()
     })
 }
 
@@ -96,8 +107,19 @@ fn client_events() {
             client_id: ClientId(id(K1)),
             body: "hi".into(),
             attachment_ids: vec![],
+            reply_to: None,
         },
         json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "hi"}}),
+    );
+    assert_wire(
+        ClientEvent::SendMessage {
+            chat_id,
+            client_id: ClientId(id(K1)),
+            body: "yes".into(),
+            attachment_ids: vec![],
+            reply_to: Some(MessageId(id(M1))),
+        },
+        json!({"type": "send_message", "data": {"chat_id": C1, "client_id": K1, "body": "yes", "reply_to": M1}}),
     );
     assert_wire(ClientEvent::Typing { chat_id }, json!({"type": "typing", "data": {"chat_id": C1}}));
     assert_wire(
@@ -195,6 +217,10 @@ fn server_events() {
             json!({"type": "error", "data": {"code": "not_found", "message": "no"}}),
         ),
         (ServerEvent::Pong { nonce: 9 }, json!({"type": "pong", "data": {"nonce": 9}})),
+        (
+            ServerEvent::MuteChanged { chat_id, muted: true },
+            json!({"type": "mute_changed", "data": {"chat_id": C1, "muted": true}}),
+        ),
         (ServerEvent::SessionExpired {}, json!({"type": "session_expired", "data": {}})),
         (ServerEvent::Resync {}, json!({"type": "resync", "data": {}})),
     ];
@@ -241,4 +267,151 @@ fn unknown_or_malformed_client_events_are_rejected() {
     assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"launch_missiles","data":{}}"#).is_err());
     assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"typing","data":{"chat_id":"nope"}}"#).is_err());
     assert!(serde_json::from_str::<ClientEvent>("not json").is_err());
+}
+
+fn bob() -> User {
+    User { id: UserId(id(U2)), username: "bob".into(), display_name: "Bob".into() }
+}
+
+fn bob_json() -> Value {
+    json!({"id": U2, "username": "bob", "display_name": "Bob"})
+}
+
+/// A system message: an empty body and the change it records in `system`, tagged by `kind`.
+#[test]
+fn system_messages() {
+    let renamed = Message {
+        body_html: String::new(),
+        body: String::new(),
+        system: Some(SystemEvent::Renamed { by: user(), old_title: "Team".into(), title: "Crew".into() }),
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["body"] = json!("");
+    expected["body_html"] = json!("");
+    expected["system"] = json!({"kind": "renamed", "by": user_json(), "old_title": "Team", "title": "Crew"});
+    assert_wire(renamed, expected);
+
+    let cases = vec![
+        (
+            SystemEvent::MemberAdded { by: user(), user: bob() },
+            json!({"kind": "member_added", "by": user_json(), "user": bob_json()}),
+            "Alice added Bob",
+        ),
+        (
+            SystemEvent::MemberRemoved { by: user(), user: bob() },
+            json!({"kind": "member_removed", "by": user_json(), "user": bob_json()}),
+            "Alice removed Bob",
+        ),
+        (
+            SystemEvent::MemberLeft { user: bob() },
+            json!({"kind": "member_left", "user": bob_json()}),
+            "Bob left",
+        ),
+        (
+            SystemEvent::Closed { by: user() },
+            json!({"kind": "closed", "by": user_json()}),
+            "Alice closed the group",
+        ),
+        (
+            SystemEvent::Reopened { by: user() },
+            json!({"kind": "reopened", "by": user_json()}),
+            "Alice reopened the group",
+        ),
+        (
+            SystemEvent::OwnershipTransferred { by: user(), user: bob() },
+            json!({"kind": "ownership_transferred", "by": user_json(), "user": bob_json()}),
+            "Alice made Bob the owner",
+        ),
+        (
+            SystemEvent::Renamed { by: user(), old_title: "Team".into(), title: "Crew".into() },
+            json!({"kind": "renamed", "by": user_json(), "old_title": "Team", "title": "Crew"}),
+            "Alice renamed the group to \u{201c}Crew\u{201d}",
+        ),
+    ];
+    for (event, expected, text) in cases {
+        assert_eq!(event.describe(), text);
+        assert_wire(event, expected);
+    }
+}
+
+/// Pages cached by an older server lack the newer fields: they still parse.
+#[test]
+fn messages_without_the_newer_fields_still_parse() {
+    let mut old = message_json();
+    let fields = old.as_object_mut().unwrap();
+    for newer in ["system", "reply_to", "mentions"] {
+        fields.remove(newer);
+    }
+    assert_eq!(serde_json::from_value::<Message>(old).unwrap(), message());
+}
+
+/// A reply carries its parent's quote; the request names the parent by id.
+#[test]
+fn replies() {
+    const M2: &str = "00000000-0000-4000-8000-0000000000a2";
+    let reply = Message {
+        id: MessageId(id(M2)),
+        seq: 8,
+        reply_to: Some(ReplyPreview {
+            message_id: MessageId(id(M1)),
+            seq: 7,
+            sender_id: UserId(id(U1)),
+            excerpt: "hi".into(),
+            deleted: false,
+        }),
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["id"] = json!(M2);
+    expected["seq"] = json!(8);
+    expected["reply_to"] =
+        json!({"message_id": M1, "seq": 7, "sender_id": U1, "excerpt": "hi", "deleted": false});
+    assert_wire(reply, expected);
+
+    assert_wire(
+        SendMessageRequest {
+            client_id: ClientId(id(K1)),
+            body: "yes".into(),
+            attachment_ids: vec![],
+            reply_to: Some(MessageId(id(M1))),
+        },
+        json!({"client_id": K1, "body": "yes", "reply_to": M1}),
+    );
+    assert_wire(
+        MessagePage { messages: vec![], has_more: true, has_newer: Some(false) },
+        json!({"messages": [], "has_more": true, "has_newer": false}),
+    );
+    assert_wire(
+        MessagePage { messages: vec![], has_more: false, has_newer: None },
+        json!({"messages": [], "has_more": false}),
+    );
+}
+
+/// A mention: the mentioned members' ids ride with the message, the highlight in its HTML.
+#[test]
+fn mentions_and_mute() {
+    let mentioning = Message {
+        body: "hi @bob".into(),
+        body_html: format!(
+            r#"<p>hi <span class="mention" data-user-id="{U2}">@bob</span></p>
+"#
+        ),
+        mentions: vec![UserId(id(U2))],
+        ..message()
+    };
+    let mut expected = message_json();
+    expected["body"] = json!("hi @bob");
+    expected["body_html"] = json!(format!(
+        r#"<p>hi <span class="mention" data-user-id="{U2}">@bob</span></p>
+"#
+    ));
+    expected["mentions"] = json!([U2]);
+    assert_wire(mentioning, expected);
+
+    let mut mine = chat_json();
+    mine["mention_count"] = json!(2);
+    mine["muted"] = json!(true);
+    assert_wire(Chat { mention_count: 2, muted: true, ..chat() }, mine);
+    assert_wire(MuteRequest { muted: true }, json!({"muted": true}));
 }

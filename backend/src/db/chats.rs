@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use diesel::result::QueryResult;
+use diesel::sql_types;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -153,12 +154,64 @@ pub async fn remove_member(
     Ok(deleted > 0)
 }
 
-pub async fn set_title(conn: &mut AsyncPgConnection, chat_id: Uuid, title: &str) -> QueryResult<()> {
-    diesel::update(chats::table.find(chat_id)).set(chats::title.eq(title)).execute(conn).await.map(|_| ())
+/// Renames a chat. Returns the title it had, or `None` when it already had this one; the
+/// chat row stays locked until the caller's transaction ends.
+pub async fn set_title(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    title: &str,
+) -> QueryResult<Option<String>> {
+    let old: Option<String> =
+        chats::table.find(chat_id).select(chats::title).for_update().first(conn).await?;
+    if old.as_deref() == Some(title) {
+        return Ok(None);
+    }
+    diesel::update(chats::table.find(chat_id)).set(chats::title.eq(title)).execute(conn).await?;
+    Ok(Some(old.unwrap_or_default()))
 }
 
-pub async fn set_closed(conn: &mut AsyncPgConnection, chat_id: Uuid, closed: bool) -> QueryResult<()> {
-    diesel::update(chats::table.find(chat_id)).set(chats::closed.eq(closed)).execute(conn).await.map(|_| ())
+/// Closes or reopens a chat; `false` when it already was.
+pub async fn set_closed(conn: &mut AsyncPgConnection, chat_id: Uuid, closed: bool) -> QueryResult<bool> {
+    let changed = diesel::update(chats::table.find(chat_id).filter(chats::closed.ne(closed)))
+        .set(chats::closed.eq(closed))
+        .execute(conn)
+        .await?;
+    Ok(changed > 0)
+}
+
+/// What a member has not read in one chat, beyond the plain count `last_seq -
+/// last_read_seq`.
+#[derive(Debug, Default, Clone, Copy, QueryableByName)]
+pub struct Unread {
+    #[diesel(sql_type = sql_types::Uuid)]
+    pub chat_id: Uuid,
+    /// System messages after the read position: they are not counted as unread.
+    #[diesel(sql_type = sql_types::BigInt)]
+    pub system: i64,
+    /// Messages after the read position that mention the member.
+    #[diesel(sql_type = sql_types::BigInt)]
+    pub mentions: i64,
+}
+
+/// [`Unread`] of `user_id` in each of `chat_ids` they are a member of: one statement,
+/// each count an index range scan from the member's read position.
+pub async fn unread(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    chat_ids: &[Uuid],
+) -> QueryResult<Vec<Unread>> {
+    diesel::sql_query(
+        "SELECT cm.chat_id, \
+             (SELECT count(*) FROM messages m WHERE m.chat_id = cm.chat_id \
+                 AND m.seq > cm.last_read_seq AND m.system IS NOT NULL) AS system, \
+             (SELECT count(*) FROM message_mentions mm WHERE mm.user_id = cm.user_id \
+                 AND mm.chat_id = cm.chat_id AND mm.seq > cm.last_read_seq) AS mentions \
+         FROM chat_members cm WHERE cm.user_id = $1 AND cm.chat_id = ANY($2)",
+    )
+    .bind::<sql_types::Uuid, _>(user_id)
+    .bind::<sql_types::Array<sql_types::Uuid>, _>(chat_ids)
+    .load(conn)
+    .await
 }
 
 /// Makes `new_owner` the owner and `old_owner` a plain member, in one statement that only
@@ -187,6 +240,36 @@ pub async fn transfer_ownership(
     .bind::<diesel::sql_types::Uuid, _>(new_owner)
     .execute(conn)
     .await?;
+    Ok(changed > 0)
+}
+
+/// The members of a chat whose username is one of `usernames` (lower-case): `(id,
+/// username)`.
+pub async fn members_named(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    usernames: &[String],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    chat_members::table
+        .inner_join(users::table)
+        .filter(chat_members::chat_id.eq(chat_id))
+        .filter(users::username.eq_any(usernames))
+        .select((users::id, users::username))
+        .load(conn)
+        .await
+}
+
+/// Mutes or unmutes a chat for one member; `false` when they are not a member.
+pub async fn set_muted(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    user_id: Uuid,
+    muted: bool,
+) -> QueryResult<bool> {
+    let changed = diesel::update(chat_members::table.find((chat_id, user_id)))
+        .set(chat_members::muted.eq(muted))
+        .execute(conn)
+        .await?;
     Ok(changed > 0)
 }
 

@@ -13,7 +13,7 @@ use confab_shared::UserId;
 use confab_shared::api::{Message, Reaction};
 
 use super::models::{AttachmentRow, MessageRow, ReactionRow};
-use super::schema::{attachments, chat_members, chats, message_reactions, messages};
+use super::schema::{attachments, chat_members, chats, message_mentions, message_reactions, messages};
 
 /// A message about to be stored; `seq` is assigned by [`insert_batch`].
 #[derive(Debug, Clone)]
@@ -26,6 +26,10 @@ pub struct NewMessage {
     pub body_html: String,
     /// Uploads to attach: the sender's own, ready, unattached, of this chat.
     pub attachment_ids: Vec<Uuid>,
+    /// The message this one answers: a live, non-system message of the same chat.
+    pub reply_to: Option<Uuid>,
+    /// The users its body mentions; those who are members when it is stored are kept.
+    pub mentions: Vec<Uuid>,
 }
 
 /// What became of one message of a batch.
@@ -41,6 +45,17 @@ pub enum Inserted {
     /// An attachment is not the sender's ready, unattached upload to this chat (or another
     /// message took it first): nothing is stored.
     AttachmentsUnavailable,
+    /// The message replied to can't be: nothing is stored.
+    ReplyRefused(ReplyRefused),
+}
+
+/// Why a reply is not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyRefused {
+    /// The parent is not a message of this chat that is not deleted.
+    Unavailable,
+    /// The parent is a system message.
+    ToSystem,
 }
 
 /// A committed batch: each message's outcome, in the order given, and the members of
@@ -48,8 +63,8 @@ pub enum Inserted {
 pub struct Batch {
     pub outcomes: Vec<Inserted>,
     pub members: HashMap<Uuid, Vec<Uuid>>,
-    /// The attachments of every message returned, created or found, by message id.
-    pub attachments: HashMap<Uuid, Vec<AttachmentRow>>,
+    /// What every message returned, created or found, carries beyond its row.
+    pub extras: Extras,
 }
 
 /// Stores many messages in one transaction: one commit, so one fsync, for all of them.
@@ -62,6 +77,7 @@ pub struct Batch {
 /// - A sender has read their own message, so their read position moves with it.
 /// - Attachments are claimed under row locks: each is attached once, by its uploader, in
 ///   its chat, or the message is not stored.
+/// - A reply answers a live, non-system message of its own chat, or is not stored.
 ///
 /// Promise 1: the caller acknowledges only after this returns (committed).
 pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) -> QueryResult<Batch> {
@@ -109,7 +125,8 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
             .collect();
 
         let mut unclaimed = lock_unattached(conn, batch).await?;
-        let mut attachments: HashMap<Uuid, Vec<AttachmentRow>> = HashMap::new();
+        let parents = by_ids(conn, &batch.iter().filter_map(|m| m.reply_to).collect::<Vec<_>>()).await?;
+        let mut created = Extras::default();
 
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut rows = Vec::new();
@@ -119,7 +136,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 outcomes.push(Inserted::Existing(original.clone()));
                 continue;
             }
-            if !members.get(&new.chat_id).is_some_and(|m| m.contains(&new.sender_id)) {
+            if !is_member(&members, new.chat_id, new.sender_id) {
                 outcomes.push(Inserted::NotMember);
                 continue;
             }
@@ -127,12 +144,27 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 outcomes.push(Inserted::ChatClosed);
                 continue;
             };
+            let parent = match reply_parent(&parents, new) {
+                Ok(parent) => parent,
+                Err(refused) => {
+                    outcomes.push(Inserted::ReplyRefused(refused));
+                    continue;
+                }
+            };
             let Some(claimed) = claim(&mut unclaimed, new) else {
                 outcomes.push(Inserted::AttachmentsUnavailable);
                 continue;
             };
             if !claimed.is_empty() {
-                attachments.insert(new.id, claimed);
+                created.attachments.insert(new.id, claimed);
+            }
+            if let Some(parent) = parent {
+                created.parents.insert(parent.id, parent.clone());
+            }
+            let mentioned: Vec<Uuid> =
+                new.mentions.iter().copied().filter(|id| is_member(&members, new.chat_id, *id)).collect();
+            if !mentioned.is_empty() {
+                created.mentions.insert(new.id, mentioned);
             }
             *seq += 1;
             *change += 1;
@@ -148,24 +180,23 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
                 deleted_at: None,
                 change_seq: *change,
                 body_html: new.body_html.clone(),
+                system: None,
+                reply_to: new.reply_to,
             };
             known.insert(key, row.clone());
             outcomes.push(Inserted::Created(row.clone()));
             rows.push(row);
         }
-        let existing: Vec<Uuid> = outcomes
+        let existing: Vec<MessageRow> = outcomes
             .iter()
-            .filter_map(|o| if let Inserted::Existing(row) = o { Some(row.id) } else { None })
+            .filter_map(|o| if let Inserted::Existing(row) = o { Some(row.clone()) } else { None })
             .collect();
-        if !existing.is_empty() {
-            for row in super::attachments::for_messages(conn, &existing).await? {
-                if let Some(message_id) = row.message_id {
-                    attachments.entry(message_id).or_default().push(row);
-                }
-            }
-        }
+        let mut extras = Extras::load(conn, &existing).await?;
+        extras.attachments.extend(created.attachments);
+        extras.parents.extend(created.parents);
+        extras.mentions.extend(created.mentions);
         if rows.is_empty() {
-            return Ok(Batch { outcomes, members, attachments });
+            return Ok(Batch { outcomes, members, extras });
         }
 
         let touched: Vec<&Uuid> = chat_ids.iter().filter(|id| rows.iter().any(|r| r.chat_id == **id)).collect();
@@ -192,9 +223,10 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         // One statement whatever the batch size (so it is prepared once per connection):
         // each column as an array.
         diesel::sql_query(
-            "INSERT INTO messages (id, chat_id, seq, sender_id, client_id, body, body_html, created_at, change_seq) \
+            "INSERT INTO messages (id, chat_id, seq, sender_id, client_id, body, body_html, created_at, change_seq, \
+             reply_to) \
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::uuid[], $6::text[], \
-             $7::text[], $8::timestamptz[], $9::int8[])",
+             $7::text[], $8::timestamptz[], $9::int8[], $10::uuid[])",
         )
         .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
         .bind::<Array<sql_types::Uuid>, _>(rows.iter().map(|r| r.chat_id).collect::<Vec<_>>())
@@ -205,6 +237,7 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         .bind::<Array<sql_types::Text>, _>(rows.iter().map(|r| r.body_html.as_str()).collect::<Vec<_>>())
         .bind::<Array<sql_types::Timestamptz>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
         .bind::<Array<sql_types::Int8>, _>(rows.iter().map(|r| r.change_seq).collect::<Vec<_>>())
+        .bind::<Array<sql_types::Nullable<sql_types::Uuid>>, _>(rows.iter().map(|r| r.reply_to).collect::<Vec<_>>())
         .execute(conn)
         .await?;
 
@@ -233,10 +266,58 @@ pub async fn insert_batch(conn: &mut AsyncPgConnection, batch: &[NewMessage]) ->
         .bind::<Array<sql_types::Int8>, _>(&seqs_read)
         .execute(conn)
         .await?;
-        attach(conn, &attachments).await?;
-        Ok(Batch { outcomes, members, attachments })
+        attach(conn, &extras.attachments).await?;
+        record_mentions(conn, &rows, &extras.mentions).await?;
+        Ok(Batch { outcomes, members, extras })
     })
     .await
+}
+
+/// Stores a system message in the caller's transaction, so it commits with the change it
+/// records. Like a sent message it takes the chat's next seq and change number under the
+/// chat row's lock (promise 3), and its author (`actor`) has read it.
+pub async fn insert_system(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    actor: Uuid,
+    event: serde_json::Value,
+) -> QueryResult<MessageRow> {
+    let now = Utc::now().trunc_subsecs(6);
+    let (seq, change): (i64, i64) = diesel::update(chats::table.find(chat_id))
+        .set((
+            chats::last_seq.eq(chats::last_seq + 1),
+            chats::last_change.eq(chats::last_change + 1),
+            chats::last_activity_at.eq(now),
+        ))
+        .returning((chats::last_seq, chats::last_change))
+        .get_result(conn)
+        .await?;
+    let row = MessageRow {
+        id: Uuid::new_v4(),
+        chat_id,
+        seq,
+        sender_id: actor,
+        client_id: Uuid::new_v4(),
+        body: String::new(),
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+        change_seq: change,
+        body_html: String::new(),
+        system: Some(event),
+        reply_to: None,
+    };
+    diesel::insert_into(messages::table).values(&row).execute(conn).await?;
+    diesel::update(chat_members::table.find((chat_id, actor)).filter(chat_members::last_read_seq.lt(seq)))
+        .set(chat_members::last_read_seq.eq(seq))
+        .execute(conn)
+        .await?;
+    Ok(row)
+}
+
+/// Whether `user_id` is among the members read for `chat_id`.
+fn is_member(members: &HashMap<Uuid, Vec<Uuid>>, chat_id: Uuid, user_id: Uuid) -> bool {
+    members.get(&chat_id).is_some_and(|m| m.contains(&user_id))
 }
 
 /// The batch's wanted attachments that are ready and unattached, locked until the commit:
@@ -256,6 +337,35 @@ async fn lock_unattached(
         .for_update()
         .select(AttachmentRow::as_select())
         .load(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect())
+}
+
+/// The message `new` replies to, if any; refused unless it is a live, non-system message
+/// of the same chat.
+fn reply_parent<'a>(
+    parents: &'a HashMap<Uuid, MessageRow>,
+    new: &NewMessage,
+) -> Result<Option<&'a MessageRow>, ReplyRefused> {
+    let Some(parent_id) = new.reply_to else { return Ok(None) };
+    match parents.get(&parent_id) {
+        Some(parent) if parent.chat_id == new.chat_id && parent.is_system() => Err(ReplyRefused::ToSystem),
+        Some(parent) if parent.chat_id == new.chat_id && parent.deleted_at.is_none() => Ok(Some(parent)),
+        _ => Err(ReplyRefused::Unavailable),
+    }
+}
+
+/// These messages by id (none asked: no query).
+async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, MessageRow>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(messages::table
+        .filter(messages::id.eq_any(ids))
+        .select(MessageRow::as_select())
+        .load::<MessageRow>(conn)
         .await?
         .into_iter()
         .map(|row| (row.id, row))
@@ -297,6 +407,62 @@ async fn attach(
     )
     .bind::<Array<sql_types::Uuid>, _>(&ids)
     .bind::<Array<sql_types::Uuid>, _>(&message_ids)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Stores who each of `rows` mentions, in one statement.
+async fn record_mentions(
+    conn: &mut AsyncPgConnection,
+    rows: &[MessageRow],
+    mentions: &HashMap<Uuid, Vec<Uuid>>,
+) -> QueryResult<()> {
+    let mut columns: (Vec<Uuid>, Vec<Uuid>, Vec<Uuid>, Vec<i64>) = Default::default();
+    for row in rows {
+        for user_id in mentions.get(&row.id).into_iter().flatten() {
+            columns.0.push(row.id);
+            columns.1.push(*user_id);
+            columns.2.push(row.chat_id);
+            columns.3.push(row.seq);
+        }
+    }
+    if columns.0.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO message_mentions (message_id, user_id, chat_id, seq) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[])",
+    )
+    .bind::<Array<sql_types::Uuid>, _>(&columns.0)
+    .bind::<Array<sql_types::Uuid>, _>(&columns.1)
+    .bind::<Array<sql_types::Uuid>, _>(&columns.2)
+    .bind::<Array<sql_types::Int8>, _>(&columns.3)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Replaces who a message mentions with those of `mentions` who are members of its chat.
+async fn replace_mentions(
+    conn: &mut AsyncPgConnection,
+    row: &MessageRow,
+    mentions: &[Uuid],
+) -> QueryResult<()> {
+    diesel::delete(message_mentions::table.filter(message_mentions::message_id.eq(row.id)))
+        .execute(conn)
+        .await?;
+    if mentions.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO message_mentions (message_id, user_id, chat_id, seq) \
+         SELECT $1, user_id, chat_id, $3 FROM chat_members WHERE chat_id = $2 AND user_id = ANY($4)",
+    )
+    .bind::<sql_types::Uuid, _>(row.id)
+    .bind::<sql_types::Uuid, _>(row.chat_id)
+    .bind::<sql_types::Int8, _>(row.seq)
+    .bind::<Array<sql_types::Uuid>, _>(mentions)
     .execute(conn)
     .await
     .map(drop)
@@ -368,6 +534,44 @@ pub async fn page(
     Ok((rows, has_more))
 }
 
+/// The messages around one seq, ascending, and whether more lie on either side.
+pub struct Around {
+    pub rows: Vec<MessageRow>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// Up to `limit / 2` messages before `seq`, then the rest of `limit` from `seq` on.
+pub async fn around(
+    conn: &mut AsyncPgConnection,
+    chat_id: Uuid,
+    seq: i64,
+    limit: i64,
+) -> QueryResult<Around> {
+    let older_wanted = limit / 2;
+    let newer_wanted = limit - older_wanted;
+    let query = messages::table.filter(messages::chat_id.eq(chat_id)).select(MessageRow::as_select());
+    let mut older: Vec<MessageRow> = query
+        .filter(messages::seq.lt(seq))
+        .order(messages::seq.desc())
+        .limit(older_wanted + 1)
+        .load(conn)
+        .await?;
+    let mut newer: Vec<MessageRow> = query
+        .filter(messages::seq.ge(seq))
+        .order(messages::seq.asc())
+        .limit(newer_wanted + 1)
+        .load(conn)
+        .await?;
+    let has_older = older.len() as i64 > older_wanted;
+    let has_newer = newer.len() as i64 > newer_wanted;
+    older.truncate(usize::try_from(older_wanted).unwrap_or(0));
+    newer.truncate(usize::try_from(newer_wanted).unwrap_or(0));
+    older.reverse();
+    older.append(&mut newer);
+    Ok(Around { rows: older, has_older, has_newer })
+}
+
 /// One message of a chat.
 pub async fn in_chat(
     conn: &mut AsyncPgConnection,
@@ -423,13 +627,15 @@ async fn next_change(conn: &mut AsyncPgConnection, chat_id: Uuid) -> QueryResult
         .optional()
 }
 
-/// Replaces a live message's body and marks it edited, with the next change number.
+/// Replaces a live message's body (and so whom it mentions) and marks it edited, with the
+/// next change number.
 pub async fn edit(
     conn: &mut AsyncPgConnection,
     chat_id: Uuid,
     message_id: Uuid,
     body: &str,
     body_html: &str,
+    mentions: &[Uuid],
 ) -> QueryResult<Changed<MessageRow>> {
     conn.transaction(async |conn| {
         let Some(change) = next_change(conn, chat_id).await? else { return Ok(Changed::ChatClosed) };
@@ -450,7 +656,9 @@ pub async fn edit(
         .await
         .optional()?;
         // Nothing changed: roll the change number back with the transaction.
-        row.map_or(Err(diesel::result::Error::RollbackTransaction), |row| Ok(Changed::Done(row)))
+        let Some(row) = row else { return Err(diesel::result::Error::RollbackTransaction) };
+        replace_mentions(conn, &row, mentions).await?;
+        Ok(Changed::Done(row))
     })
     .await
     .or_else(missing_on_rollback)
@@ -486,6 +694,7 @@ pub async fn delete(
         diesel::delete(message_reactions::table.filter(message_reactions::message_id.eq(message_id)))
             .execute(conn)
             .await?;
+        replace_mentions(conn, &row, &[]).await?;
         let files = super::attachments::delete_for_message(conn, message_id).await?;
         Ok(Changed::Done((row, files)))
     })
@@ -571,27 +780,69 @@ pub async fn reactions(conn: &mut AsyncPgConnection, message_id: Uuid) -> QueryR
     Ok(group_reactions(rows.iter()))
 }
 
-/// API messages with their reactions and attachments: two extra queries whatever the count.
+/// API messages with all they carry (see [`Extras`]).
 pub async fn to_api(conn: &mut AsyncPgConnection, rows: &[MessageRow]) -> QueryResult<Vec<Message>> {
-    let ids: Vec<Uuid> = rows.iter().filter(|m| m.deleted_at.is_none()).map(|m| m.id).collect();
-    if ids.is_empty() {
-        return Ok(rows.iter().map(MessageRow::to_api).collect());
+    let extras = Extras::load(conn, rows).await?;
+    Ok(rows.iter().map(|row| extras.message(row)).collect())
+}
+
+/// What messages carry beyond their own rows: reactions, files, mentions, and the quote
+/// of the message each reply answers. Tombstones carry none of it.
+#[derive(Default)]
+pub struct Extras {
+    reactions: Vec<ReactionRow>,
+    attachments: HashMap<Uuid, Vec<AttachmentRow>>,
+    parents: HashMap<Uuid, MessageRow>,
+    /// Sorted by user id.
+    mentions: HashMap<Uuid, Vec<Uuid>>,
+}
+
+impl Extras {
+    /// Those of `rows`: a query per kind whatever the count, none when nothing needs it.
+    pub async fn load(conn: &mut AsyncPgConnection, rows: &[MessageRow]) -> QueryResult<Self> {
+        let live: Vec<&MessageRow> = rows.iter().filter(|m| m.deleted_at.is_none()).collect();
+        if live.is_empty() {
+            return Ok(Self::default());
+        }
+        let ids: Vec<Uuid> = live.iter().map(|m| m.id).collect();
+        let reactions = reaction_rows(conn, &ids).await?;
+        let mut attachments: HashMap<Uuid, Vec<AttachmentRow>> = HashMap::new();
+        for row in super::attachments::for_messages(conn, &ids).await? {
+            if let Some(message_id) = row.message_id {
+                attachments.entry(message_id).or_default().push(row);
+            }
+        }
+        let parent_ids: Vec<Uuid> = live.iter().filter_map(|m| m.reply_to).collect();
+        let parents = by_ids(conn, &parent_ids).await?;
+        let mut mentions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (message_id, user_id) in message_mentions::table
+            .filter(message_mentions::message_id.eq_any(&ids))
+            .order((message_mentions::message_id, message_mentions::user_id))
+            .select((message_mentions::message_id, message_mentions::user_id))
+            .load::<(Uuid, Uuid)>(conn)
+            .await?
+        {
+            mentions.entry(message_id).or_default().push(user_id);
+        }
+        Ok(Self { reactions, attachments, parents, mentions })
     }
-    let reactions = reaction_rows(conn, &ids).await?;
-    let attachments = super::attachments::for_messages(conn, &ids).await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let mut message = row.to_api();
-            message.reactions = group_reactions(reactions.iter().filter(|r| r.message_id == row.id));
-            message.attachments = attachments
-                .iter()
-                .filter(|a| a.message_id == Some(row.id))
-                .map(AttachmentRow::to_api)
-                .collect();
-            message
-        })
-        .collect())
+
+    /// `row` as clients see it.
+    pub fn message(&self, row: &MessageRow) -> Message {
+        let mut message = row.to_api();
+        if message.deleted {
+            return message;
+        }
+        message.reactions = group_reactions(self.reactions.iter().filter(|r| r.message_id == row.id));
+        message.attachments = self
+            .attachments
+            .get(&row.id)
+            .map_or_else(Vec::new, |a| a.iter().map(AttachmentRow::to_api).collect());
+        message.reply_to = row.reply_to.and_then(|id| self.parents.get(&id)).map(MessageRow::preview);
+        message.mentions =
+            self.mentions.get(&row.id).map_or_else(Vec::new, |ids| ids.iter().copied().map(UserId).collect());
+        message
+    }
 }
 
 async fn reaction_rows(conn: &mut AsyncPgConnection, message_ids: &[Uuid]) -> QueryResult<Vec<ReactionRow>> {

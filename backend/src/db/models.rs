@@ -1,7 +1,7 @@
 //! Rows as stored, and their conversion to the wire types in `confab_shared::api`.
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Attachment, AttachmentStatus, Message, User};
+use confab_shared::api::{Attachment, AttachmentStatus, Message, ReplyPreview, SystemEvent, User};
 use confab_shared::{AttachmentId, ChatId, ClientId, MessageId, UserId};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -93,6 +93,7 @@ pub struct MemberRow {
     pub role: String,
     pub last_read_seq: i64,
     pub joined_at: DateTime<Utc>,
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -111,6 +112,10 @@ pub struct MessageRow {
     /// `body` rendered by [`crate::markdown::render`] when written; `''` for rows written
     /// before rendering moved to write time.
     pub body_html: String,
+    /// A system message's [`SystemEvent`], as JSON.
+    pub system: Option<serde_json::Value>,
+    /// The message this one replies to.
+    pub reply_to: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -123,7 +128,8 @@ pub struct ReactionRow {
 }
 
 impl MessageRow {
-    /// The message without its reactions (see `db::messages::to_api` for those).
+    /// The message without what other rows hold: reactions, files, the parent's quote
+    /// (see `db::messages::Extras` for those).
     pub fn to_api(&self) -> Message {
         let deleted = self.deleted_at.is_some();
         Message {
@@ -136,7 +142,7 @@ impl MessageRow {
             body_html: match (deleted, self.body_html.is_empty()) {
                 (true, _) => String::new(),
                 (false, false) => self.body_html.clone(),
-                (false, true) => crate::markdown::render(&self.body),
+                (false, true) => crate::markdown::render(&self.body, &crate::markdown::Directory::new()).html,
             },
             created_at: self.created_at,
             edited_at: self.edited_at,
@@ -144,7 +150,33 @@ impl MessageRow {
             change_seq: self.change_seq,
             reactions: Vec::new(),
             attachments: Vec::new(),
+            system: self.system_event(),
+            reply_to: None,
+            mentions: Vec::new(),
         }
+    }
+
+    /// How a reply to this message quotes it.
+    pub fn preview(&self) -> ReplyPreview {
+        let deleted = self.deleted_at.is_some();
+        ReplyPreview {
+            message_id: MessageId(self.id),
+            seq: self.seq,
+            sender_id: UserId(self.sender_id),
+            excerpt: if deleted { String::new() } else { crate::markdown::excerpt(&self.body) },
+            deleted,
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.system.is_some()
+    }
+
+    fn system_event(&self) -> Option<SystemEvent> {
+        let value = self.system.clone()?;
+        serde_json::from_value(value)
+            .inspect_err(|e| tracing::error!(message = %self.id, error = %e, "unreadable system message"))
+            .ok()
     }
 }
 

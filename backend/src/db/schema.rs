@@ -27,6 +27,7 @@ diesel::table! {
         role -> Text,
         last_read_seq -> Int8,
         joined_at -> Timestamptz,
+        muted -> Bool,
     }
 }
 
@@ -59,6 +60,17 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         change_seq -> Int8,
         body_html -> Text,
+        system -> Nullable<Jsonb>,
+        reply_to -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    message_mentions (message_id, user_id) {
+        message_id -> Uuid,
+        user_id -> Uuid,
+        chat_id -> Uuid,
+        seq -> Int8,
     }
 }
 
@@ -123,6 +135,9 @@ diesel::joinable!(attachments -> messages (message_id));
 diesel::joinable!(attachments -> users (uploader_id));
 diesel::joinable!(chat_members -> chats (chat_id));
 diesel::joinable!(chat_members -> users (user_id));
+diesel::joinable!(message_mentions -> chats (chat_id));
+diesel::joinable!(message_mentions -> messages (message_id));
+diesel::joinable!(message_mentions -> users (user_id));
 diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::joinable!(oidc_attempts -> users (link_user_id));
@@ -133,6 +148,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     chat_members,
     chats,
+    message_mentions,
     message_reactions,
     messages,
     oidc_attempts,

@@ -1,7 +1,7 @@
-//! `/api/chats`: list, create, get, rename, close, membership, read positions.
+//! `/api/chats`: list, create, get, rename, close, membership, read positions, mute.
 
 use actix_web::{HttpResponse, web};
-use confab_shared::api::{Chat, CreateChatRequest, MarkReadRequest, RenameChatRequest, UserRef};
+use confab_shared::api::{Chat, CreateChatRequest, MarkReadRequest, MuteRequest, RenameChatRequest, UserRef};
 use confab_shared::{ChatId, ErrorBody, UserId};
 
 use super::openapi::{JsonBody, SameSite, SignedIn};
@@ -177,4 +177,20 @@ pub async fn mark_read(
 ) -> AppResult<web::Json<MarkReadRequest>> {
     let seq = services::receipts::mark_read(&state, &auth, path.into_inner(), body.seq).await?;
     Ok(web::Json(MarkReadRequest { seq }))
+}
+
+#[utoipa::path(put, path = "/api/chats/{chat_id}/mute", tag = "chats", request_body = MuteRequest, security(("session" = [])),
+    params(("chat_id" = ChatId, Path, description = "Chat id")),
+    responses(
+        (status = 200, description = "The chat as I see it now (`muted`); my other devices get `mute_changed`", body = Chat),
+        (status = 404, description = "No such chat, or not a member", body = ErrorBody),
+        JsonBody, SameSite, SignedIn,
+    ))]
+pub async fn mute(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    path: web::Path<ChatId>,
+    body: web::Json<MuteRequest>,
+) -> AppResult<web::Json<Chat>> {
+    Ok(web::Json(services::chats::set_muted(&state, &auth, path.into_inner(), body.muted).await?))
 }

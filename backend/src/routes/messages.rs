@@ -18,7 +18,7 @@ use crate::state::AppState;
     params(("chat_id" = ChatId, Path, description = "Chat id"), HistoryQuery),
     responses(
         (status = 200, description = "A page ascending by seq", body = MessagePage),
-        (status = 400, description = "`before` together with `after`, or a parameter out of its range", body = ErrorBody),
+        (status = 400, description = "More than one of `before`, `after` and `around`, or a parameter out of its range", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
         SignedIn,
     ))]
@@ -37,9 +37,9 @@ pub async fn history(
     responses(
         (status = 201, description = "Stored and committed; members get `message_created`", body = Message),
         (status = 200, description = "A retry: the message stored earlier under this client_id", body = Message),
-        (status = 403, description = "The chat is closed, or sent from a page of another site", body = ErrorBody),
+        (status = 403, description = "The chat is closed, `reply_to` names a system message, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
-        (status = 409, description = "client_id already used for a message in another chat, or an attachment that is not my completed, unattached upload to this chat (nothing stored)", body = ErrorBody),
+        (status = 409, description = "client_id already used for a message in another chat, an attachment that is not my completed, unattached upload to this chat, or `reply_to` not a message of this chat that is not deleted (nothing stored)", body = ErrorBody),
         (status = 429, description = "Too many sends by this user, on every tab and node together (`RATE_MESSAGES_PER_USER`); nothing stored", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds until it is allowed again"))),
         JsonBody, SignedIn,
@@ -50,9 +50,7 @@ pub async fn send(
     path: web::Path<ChatId>,
     body: web::Json<SendMessageRequest>,
 ) -> AppResult<HttpResponse> {
-    let SendMessageRequest { client_id, body, attachment_ids } = body.into_inner();
-    let sent =
-        services::messages::send(&state, &auth, path.into_inner(), client_id, &body, &attachment_ids).await?;
+    let sent = services::messages::send(&state, &auth, path.into_inner(), body.into_inner()).await?;
     Ok(if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() }.json(sent.message))
 }
 
@@ -78,7 +76,7 @@ pub async fn changes(
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "Edited; members get `message_updated`", body = Message),
-        (status = 403, description = "Not the sender, the chat is closed, or sent from a page of another site", body = ErrorBody),
+        (status = 403, description = "Not the sender, a system message, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "The message was deleted", body = ErrorBody),
         JsonBody, SignedIn,
@@ -97,7 +95,7 @@ pub async fn edit(
     params(("chat_id" = ChatId, Path, description = "Chat id"), ("message_id" = MessageId, Path, description = "Message id")),
     responses(
         (status = 204, description = "Deleted (a tombstone stays); members get `message_deleted`"),
-        (status = 403, description = "Neither the sender nor the group's owner, the chat is closed, or sent from a page of another site", body = ErrorBody),
+        (status = 403, description = "Neither the sender nor the group's owner, a system message, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "Already deleted", body = ErrorBody),
         SignedIn,
@@ -117,7 +115,7 @@ pub async fn delete(
     request_body = ReactionRequest,
     responses(
         (status = 200, description = "Toggled; the message's reactions now; members get `reactions_changed`", body = [Reaction]),
-        (status = 403, description = "The chat is closed, or sent from a page of another site", body = ErrorBody),
+        (status = 403, description = "A system message, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
         (status = 409, description = "The message was deleted", body = ErrorBody),
         JsonBody, SignedIn,

@@ -78,6 +78,7 @@ operations! {
     chats::remove_member,
     chats::transfer_ownership,
     chats::mark_read,
+    chats::mute,
     messages::history,
     messages::send,
     messages::edit,

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
 use bytestring::ByteString;
 use chrono::Utc;
+use confab_shared::api::SendMessageRequest;
 use confab_shared::limits::PROTOCOL_VERSION;
 use confab_shared::ws::{ClientEvent, ErrorEvent, ServerEvent};
 use confab_shared::{ApiError, ClientId, ErrorCode};
@@ -264,8 +265,9 @@ async fn handle_text(state: &AppState, auth: &Authenticated, text: ByteString) -
         }
     };
     match event {
-        ClientEvent::SendMessage { chat_id, client_id, body, attachment_ids } => {
-            match services::messages::send(state, auth, chat_id, client_id, &body, &attachment_ids).await {
+        ClientEvent::SendMessage { chat_id, client_id, body, attachment_ids, reply_to } => {
+            let request = SendMessageRequest { client_id, body, attachment_ids, reply_to };
+            match services::messages::send(state, auth, chat_id, request).await {
                 // The hub delivered `message_created` to this socket too.
                 Ok(sent) if sent.created => None,
                 // A retry: only this socket needs the ack again.

@@ -5,19 +5,21 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, User};
+use confab_shared::api::{Chat, ChatKind, CreateChatRequest, Member, Message, Role, SystemEvent, User};
 use confab_shared::limits::{GROUP_INITIAL_MEMBERS_MAX, USER_SEARCH_LIMIT};
 use confab_shared::validate::ChatTitle;
 use confab_shared::ws::ServerEvent;
 use confab_shared::{ChatId, UserId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::system;
 use crate::auth::Authenticated;
 use crate::cache::keys;
-use crate::db::models::{ChatRow, MemberRow, UserRow};
+use crate::db::chats::Unread;
+use crate::db::models::{ChatRow, MemberRow, MessageRow, UserRow};
 use crate::db::{chats, messages, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -120,7 +122,7 @@ pub async fn create(state: &AppState, me: &Authenticated, req: CreateChatRequest
     // A new chat looks the same to every member (no messages, nothing read yet): one
     // event, encoded once.
     let parts = ChatParts::load(&mut conn, chat.id).await?;
-    let mine = parts.view_for(me.user_id()).ok_or(AppError::NotFound)?;
+    let mine = parts.view_for(&mut conn, me.user_id()).await?;
     let everyone = parts.member_ids();
     forget_lists(state, &everyone).await;
     state.events.to_users(&everyone, &ServerEvent::ChatCreated { chat: mine.clone() });
@@ -191,16 +193,27 @@ pub async fn get(state: &AppState, me: &Authenticated, chat_id: ChatId) -> AppRe
     view(&mut conn, chat_id.0, me.user_id().0).await
 }
 
-/// Renames a group (owner only); every member gets `chat_updated`.
+/// Renames a group (owner only); every member gets `chat_updated` and, when the title
+/// changed, the system message saying so.
 pub async fn rename(state: &AppState, me: &Authenticated, chat_id: ChatId, title: &str) -> AppResult<Chat> {
     let title = ChatTitle::parse(title)?;
     let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
-    chats::set_title(&mut conn, chat_id.0, title.as_str()).await?;
-    updated(state, &mut conn, chat_id, me.user_id()).await
+    let by = system::person(&mut conn, me.user_id()).await?;
+    let note = conn
+        .transaction(async |conn| {
+            let Some(old_title) = chats::set_title(conn, chat_id.0, title.as_str()).await? else {
+                return Ok(None);
+            };
+            let event = SystemEvent::Renamed { by, old_title, title: title.as_str().to_owned() };
+            system::record(conn, chat_id, me.user_id(), &event).await.map(Some)
+        })
+        .await?;
+    announce_update(state, &mut conn, chat_id, me.user_id(), note).await
 }
 
-/// Closes (read-only) or reopens a group (owner only); every member gets `chat_updated`.
+/// Closes (read-only) or reopens a group (owner only); every member gets `chat_updated`
+/// and, when that changed something, the system message saying so.
 pub async fn set_closed(
     state: &AppState,
     me: &Authenticated,
@@ -209,18 +222,34 @@ pub async fn set_closed(
 ) -> AppResult<Chat> {
     let mut conn = state.conn().await?;
     owned_group(&mut conn, chat_id, me.user_id()).await?;
-    chats::set_closed(&mut conn, chat_id.0, closed).await?;
-    updated(state, &mut conn, chat_id, me.user_id()).await
+    let by = system::person(&mut conn, me.user_id()).await?;
+    let note = conn
+        .transaction(async |conn| {
+            if !chats::set_closed(conn, chat_id.0, closed).await? {
+                return Ok(None);
+            }
+            let event = if closed { SystemEvent::Closed { by } } else { SystemEvent::Reopened { by } };
+            system::record(conn, chat_id, me.user_id(), &event).await.map(Some)
+        })
+        .await?;
+    announce_update(state, &mut conn, chat_id, me.user_id(), note).await
 }
 
-/// Sends `chat_updated` to every member and returns the caller's view.
-pub(crate) async fn updated(
+/// Mutes or unmutes a chat for me: its messages stop notifying me, except those that
+/// mention me (the client decides). My other devices get `mute_changed`.
+pub async fn set_muted(
     state: &AppState,
-    conn: &mut AsyncPgConnection,
+    me: &Authenticated,
     chat_id: ChatId,
-    me: UserId,
+    muted: bool,
 ) -> AppResult<Chat> {
-    announce_update(state, conn, chat_id, me).await
+    let mut conn = state.conn().await?;
+    if !chats::set_muted(&mut conn, chat_id.0, me.user_id().0, muted).await? {
+        return Err(AppError::NotFound);
+    }
+    forget_lists(state, &[me.user_id()]).await;
+    state.events.to_users(&[me.user_id()], &ServerEvent::MuteChanged { chat_id, muted });
+    view(&mut conn, chat_id.0, me.user_id().0).await
 }
 
 /// The group `user_id` owns: 404 for non-members (promise 5), 403 for a direct chat (it
@@ -264,7 +293,7 @@ pub(crate) fn member_row(chat_id: Uuid, user_id: Uuid, role: Role) -> MemberRow 
         Role::Owner => "owner",
         Role::Member => "member",
     };
-    MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now() }
+    MemberRow { chat_id, user_id, role: role.into(), last_read_seq: 0, joined_at: Utc::now(), muted: false }
 }
 
 /// 409 unless every one of `ids` is an active user. Not a 400: the request is well formed
@@ -286,8 +315,8 @@ async fn view(conn: &mut AsyncPgConnection, chat_id: Uuid, user_id: Uuid) -> App
 }
 
 /// A chat with everything its members share: the row, the members, the last message.
-/// Three queries whatever the member count. Each member's own view adds only their read
-/// position ([`ChatParts::view_for`]).
+/// Three queries whatever the member count. Each member's own view adds their read
+/// position and one query for what they have not read ([`ChatParts::view_for`]).
 pub(crate) struct ChatParts {
     chat: ChatRow,
     rows: Vec<(MemberRow, UserRow)>,
@@ -309,10 +338,11 @@ impl ChatParts {
         self.rows.iter().map(|(m, _)| UserId(m.user_id)).collect()
     }
 
-    /// The chat as `user` sees it, or `None` if they are not a member.
-    pub(crate) fn view_for(&self, user: UserId) -> Option<Chat> {
-        let (me, _) = self.rows.iter().find(|(m, _)| m.user_id == user.0)?;
-        Some(to_api(&self.chat, me, self.members.clone(), self.last_message.clone()))
+    /// The chat as `user` sees it; 404 if they are not a member.
+    pub(crate) async fn view_for(&self, conn: &mut AsyncPgConnection, user: UserId) -> AppResult<Chat> {
+        let (me, _) = self.rows.iter().find(|(m, _)| m.user_id == user.0).ok_or(AppError::NotFound)?;
+        let unread = chats::unread(conn, user.0, &[self.chat.id]).await?.pop().unwrap_or_default();
+        Ok(to_api(&self.chat, me, unread, self.members.clone(), self.last_message.clone()))
     }
 
     /// The chat as every member sees it, but with no one's read position (0): what
@@ -322,25 +352,34 @@ impl ChatParts {
         // A reader who has read nothing (`member_row`'s read position is 0), without the
         // unread count that would imply.
         let nobody = member_row(self.chat.id, Uuid::nil(), Role::Member);
-        let view = to_api(&self.chat, &nobody, self.members.clone(), self.last_message.clone());
+        let view =
+            to_api(&self.chat, &nobody, Unread::default(), self.members.clone(), self.last_message.clone());
         Chat { unread_count: 0, ..view }
     }
 }
 
 /// Tells every member of a chat that it changed (title, closed, owner) with ONE event
-/// for all of them (a per-member view would cost members² to encode), forgetting their
-/// cached lists first. Returns the chat as `me` sees it.
+/// for all of them (a per-member view would cost members² to encode), then the system
+/// message recording the change, if any; the cached views are forgotten first. Returns
+/// the chat as `me` sees it.
 pub(crate) async fn announce_update(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     chat_id: ChatId,
     me: UserId,
+    note: Option<MessageRow>,
 ) -> AppResult<Chat> {
     let parts = ChatParts::load(conn, chat_id.0).await?;
     let members = parts.member_ids();
+    if note.is_some() {
+        forget_newest_page(state, chat_id).await;
+    }
     forget_lists(state, &members).await;
     state.events.to_chat(chat_id, &members, &ServerEvent::ChatUpdated { chat: parts.shared_view() });
-    parts.view_for(me).ok_or(AppError::NotFound)
+    if let Some(note) = note {
+        state.events.to_chat(chat_id, &members, &ServerEvent::MessageCreated { message: note.to_api() });
+    }
+    parts.view_for(conn, me).await
 }
 
 fn member_to_api(member: &MemberRow, user: &UserRow) -> Member {
@@ -348,7 +387,13 @@ fn member_to_api(member: &MemberRow, user: &UserRow) -> Member {
     Member { user: user.to_api(), role, last_read_seq: member.last_read_seq }
 }
 
-fn to_api(chat: &ChatRow, me: &MemberRow, members: Vec<Member>, last_message: Option<Message>) -> Chat {
+fn to_api(
+    chat: &ChatRow,
+    me: &MemberRow,
+    unread: Unread,
+    members: Vec<Member>,
+    last_message: Option<Message>,
+) -> Chat {
     Chat {
         id: ChatId(chat.id),
         kind: if chat.kind == "direct" { ChatKind::Direct } else { ChatKind::Group },
@@ -359,14 +404,22 @@ fn to_api(chat: &ChatRow, me: &MemberRow, members: Vec<Member>, last_message: Op
         last_seq: chat.last_seq,
         last_change: chat.last_change,
         last_read_seq: me.last_read_seq,
-        unread_count: (chat.last_seq - me.last_read_seq).max(0),
+        unread_count: (chat.last_seq - me.last_read_seq - unread.system).max(0),
+        mention_count: unread.mentions,
+        muted: me.muted,
         last_message,
     }
 }
 
-/// Turns (chat, my membership) rows into API chats: three queries whatever the count.
+/// Turns (chat, my membership) rows into API chats: four queries whatever the count.
 async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>) -> AppResult<Vec<Chat>> {
     let ids: Vec<Uuid> = rows.iter().map(|(chat, _)| chat.id).collect();
+    let mut unread: HashMap<Uuid, Unread> = match rows.first() {
+        Some((_, me)) => {
+            chats::unread(conn, me.user_id, &ids).await?.into_iter().map(|u| (u.chat_id, u)).collect()
+        }
+        None => HashMap::new(),
+    };
     let mut members: HashMap<Uuid, Vec<Member>> = HashMap::new();
     for (member, user) in chats::members_with_users(conn, &ids).await? {
         members.entry(member.chat_id).or_default().push(member_to_api(&member, &user));
@@ -377,7 +430,8 @@ async fn assemble(conn: &mut AsyncPgConnection, rows: Vec<(ChatRow, MemberRow)>)
     Ok(rows
         .iter()
         .map(|(chat, me)| {
-            to_api(chat, me, members.remove(&chat.id).unwrap_or_default(), latest.remove(&chat.id))
+            let unread = unread.remove(&chat.id).unwrap_or_default();
+            to_api(chat, me, unread, members.remove(&chat.id).unwrap_or_default(), latest.remove(&chat.id))
         })
         .collect())
 }

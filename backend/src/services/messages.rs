@@ -1,12 +1,14 @@
 //! Messages: sending (durable, idempotent, ordered: promises 1–3) and reading history.
 
-use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage};
+use confab_shared::api::{ChangesPage, ChangesQuery, HistoryQuery, Message, MessagePage, SendMessageRequest};
 use confab_shared::limits::{
     ATTACHMENTS_PER_MESSAGE_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, REACTIONS_PER_MESSAGE_MAX,
 };
+use confab_shared::mentions;
 use confab_shared::validate::{MessageBody, ReactionEmoji};
 use confab_shared::ws::ServerEvent;
-use confab_shared::{AttachmentId, ChatId, ClientId, MessageId};
+use confab_shared::{AttachmentId, ChatId, MessageId};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::chats::{VIEW_CACHE_TTL, forget_newest_page, require_member};
@@ -17,6 +19,7 @@ use crate::db::messages::{self, Changed, Cursor, NewMessage, Toggle};
 use crate::db::models::MessageRow;
 use crate::error::{AppError, AppResult};
 pub use crate::ingest::Sent;
+use crate::markdown::{self, Directory};
 use crate::state::AppState;
 
 /// Stores a message through the group commit (promises 1–3, 5) and, once committed, fans
@@ -25,23 +28,31 @@ use crate::state::AppState;
 ///
 /// Files: my own ready, unattached uploads to this chat, at most
 /// [`ATTACHMENTS_PER_MESSAGE_MAX`]; the body may then be empty. Whether they still are is
-/// decided in the commit's transaction, so a file can't be attached twice.
+/// decided in the commit's transaction, so a file can't be attached twice. A reply's
+/// parent is checked there too, after membership (a non-member learns nothing of it).
 pub async fn send(
     state: &AppState,
     me: &Authenticated,
     chat_id: ChatId,
-    client_id: ClientId,
-    body: &str,
-    attachment_ids: &[AttachmentId],
+    request: SendMessageRequest,
 ) -> AppResult<Sent> {
+    let SendMessageRequest { client_id, body, attachment_ids, reply_to } = request;
     let body = if attachment_ids.is_empty() {
-        MessageBody::parse(body)?
+        MessageBody::parse(&body)?
     } else {
-        MessageBody::parse_optional(body)?
+        MessageBody::parse_optional(&body)?
     };
-    let attachment_ids = distinct_attachments(attachment_ids)?;
+    let attachment_ids = distinct_attachments(&attachment_ids)?;
     state.limits.check_send(me.user_id()).await?;
-    let body_html = crate::markdown::render(body.as_str());
+    // Mentions are resolved against the members now; only a body naming someone costs a
+    // query (whether the sender may send at all is decided in the commit).
+    let names = named(body.as_str());
+    let members = if names.is_empty() {
+        Directory::new()
+    } else {
+        directory(&mut *state.conn().await?, chat_id, &names).await?
+    };
+    let rendered = markdown::render(body.as_str(), &members);
     state
         .ingest
         .send(NewMessage {
@@ -50,10 +61,29 @@ pub async fn send(
             sender_id: me.user_id().0,
             client_id: client_id.0,
             body: body.into_inner(),
-            body_html,
+            body_html: rendered.html,
             attachment_ids,
+            reply_to: reply_to.map(|id| id.0),
+            mentions: rendered.mentions,
         })
         .await
+}
+
+/// The usernames `body` mentions, lower-cased, each once.
+fn named(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = mentions::find(body).map(|m| m.username.to_ascii_lowercase()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The members of the chat among `names`, as the renderer looks them up.
+async fn directory(conn: &mut AsyncPgConnection, chat_id: ChatId, names: &[String]) -> AppResult<Directory> {
+    if names.is_empty() {
+        return Ok(Directory::new());
+    }
+    let found = chats::members_named(conn, chat_id.0, names).await?;
+    Ok(found.into_iter().map(|(id, name)| (name, id)).collect())
 }
 
 fn distinct_attachments(ids: &[AttachmentId]) -> AppResult<Vec<Uuid>> {
@@ -80,14 +110,15 @@ pub async fn history(
 ) -> AppResult<MessagePage> {
     require_member(state, chat_id, me.user_id()).await?;
     let limit = page_limit(q.limit)?;
-    let cursor = match (q.before, q.after) {
-        (Some(_), Some(_)) => return Err(AppError::Validation("give before or after, not both".into())),
-        (Some(seq), None) | (None, Some(seq)) if seq < 0 => {
+    let cursor = match (q.before, q.after, q.around) {
+        (_, _, Some(seq)) | (Some(seq), _, _) | (_, Some(seq), _) if seq < 0 => {
             return Err(AppError::Validation("seq must not be negative".into()));
         }
-        (Some(seq), None) => Cursor::Before(seq),
-        (None, Some(seq)) => Cursor::After(seq),
-        (None, None) => Cursor::Latest,
+        (Some(seq), None, None) => Cursor::Before(seq),
+        (None, Some(seq), None) => Cursor::After(seq),
+        (None, None, Some(seq)) => return around(state, chat_id, seq, limit).await,
+        (None, None, None) => Cursor::Latest,
+        _ => return Err(AppError::Validation("give one of before, after and around".into())),
     };
     // The newest page at the default size is what every client opens a chat with: cached.
     let family = keys::newest_page(chat_id);
@@ -98,11 +129,22 @@ pub async fn history(
     }
     let mut conn = state.conn().await?;
     let (rows, has_more) = messages::page(&mut conn, chat_id.0, cursor, limit).await?;
-    let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more };
+    let page = MessagePage { messages: messages::to_api(&mut conn, &rows).await?, has_more, has_newer: None };
     if let Some(cached) = cached {
         state.cache.set_versioned(&family, cached.version, &page, VIEW_CACHE_TTL).await;
     }
     Ok(page)
+}
+
+/// The page around `seq`, for jumping to a message (a reply's parent, a search hit).
+async fn around(state: &AppState, chat_id: ChatId, seq: i64, limit: i64) -> AppResult<MessagePage> {
+    let mut conn = state.conn().await?;
+    let around = messages::around(&mut conn, chat_id.0, seq, limit).await?;
+    Ok(MessagePage {
+        messages: messages::to_api(&mut conn, &around.rows).await?,
+        has_more: around.has_older,
+        has_newer: Some(around.has_newer),
+    })
 }
 
 /// Promise 4 for changes: messages created, edited, deleted or re-reacted after change
@@ -144,8 +186,12 @@ pub async fn edit(
     if original.sender_id != me.user_id().0 {
         return Err(AppError::Forbidden("only its sender can edit a message".into()));
     }
-    let body_html = crate::markdown::render(body.as_str());
-    let row = changed(messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str(), &body_html).await?)?;
+    let mentionable = directory(&mut conn, chat_id, &named(body.as_str())).await?;
+    let rendered = markdown::render(body.as_str(), &mentionable);
+    let row = changed(
+        messages::edit(&mut conn, chat_id.0, message_id.0, body.as_str(), &rendered.html, &rendered.mentions)
+            .await?,
+    )?;
     let message =
         messages::to_api(&mut conn, std::slice::from_ref(&row)).await?.pop().ok_or(AppError::NotFound)?;
     messages_changed(state, chat_id).await;
@@ -225,13 +271,17 @@ async fn messages_changed(state: &AppState, chat_id: ChatId) {
     forget_newest_page(state, chat_id).await;
 }
 
-/// The message, if it is in this chat and not deleted.
+/// The message, if it is in this chat, not deleted and not a system message (those are
+/// the server's record and stay as written).
 async fn live_message(
-    conn: &mut diesel_async::AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     chat_id: ChatId,
     message_id: MessageId,
 ) -> AppResult<MessageRow> {
     let row = messages::in_chat(conn, chat_id.0, message_id.0).await?.ok_or(AppError::NotFound)?;
+    if row.is_system() {
+        return Err(AppError::Forbidden("a system message can't be edited, deleted or reacted to".into()));
+    }
     if row.deleted_at.is_some() {
         return Err(AppError::Conflict("the message was deleted".into()));
     }

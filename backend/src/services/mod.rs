@@ -9,4 +9,5 @@ pub mod messages;
 pub mod oidc;
 pub mod presence;
 pub mod receipts;
+pub mod system;
 pub mod typing;

@@ -110,6 +110,7 @@ async fn sends_are_limited_per_user_across_rest_sockets_and_nodes_and_refused_on
             client_id: *client_id,
             body: format!("socket {i}"),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     }

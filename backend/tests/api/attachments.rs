@@ -432,6 +432,7 @@ async fn files_can_be_sent_over_the_socket() {
             client_id,
             body: "see".into(),
             attachment_ids: vec![notes.id],
+            reply_to: None,
         })
         .await;
     let ack = alice_ws.recv_message().await;

@@ -2,7 +2,7 @@
 //! route and no events; anonymous callers get 401 on everything but register, login and
 //! health.
 
-use confab_shared::api::HistoryQuery;
+use confab_shared::api::{HistoryQuery, SystemEvent};
 use confab_shared::ws::{ClientEvent, ServerEvent};
 use confab_shared::{ClientId, ErrorCode};
 use confab_test_support::{PASSWORD, TestUser, assert_error, spawn_app};
@@ -140,6 +140,7 @@ async fn a_non_member_never_sees_an_event_and_cannot_act_over_the_socket() {
             client_id,
             body: "let me in".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let error = mallory_ws.recv_error().await;
@@ -171,6 +172,8 @@ async fn a_removed_member_stops_receiving_at_once() {
     assert!(status.is_success(), "removing bob: {status} {body:#}");
     let sent = alice.send(chat.id, "after bob left").await;
 
+    let note = carol_ws.recv_message().await;
+    assert!(matches!(note.system, Some(SystemEvent::MemberRemoved { .. })), "{note:#?}");
     assert_eq!(carol_ws.recv_message().await, sent);
     let seen = bob_ws.events_until_pong().await;
     assert!(
@@ -256,6 +259,7 @@ async fn a_removed_member_gets_not_found_on_every_chat_route() {
             client_id: ClientId(Uuid::new_v4()),
             body: "hi".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     assert_eq!(bob_ws.recv_error().await.code, ErrorCode::NotFound);

@@ -1,7 +1,7 @@
 //! The Redis cache of chat lists and newest pages is used, and every write that changes
 //! what they show invalidates them: a cached read never shows stale data.
 
-use confab_shared::api::{HistoryQuery, Message, Reaction};
+use confab_shared::api::{Chat, HistoryQuery, Message, Reaction, SystemEvent};
 use confab_test_support::{TestApp, expect_ok, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -30,21 +30,33 @@ async fn cached_chat_lists_follow_every_write() {
     bob.post(&format!("/api/chats/{}/read", chat.id), json!({ "seq": sent.seq })).await;
     assert_eq!(bob.chats().await[0].unread_count, 0);
 
-    alice.request(Method::PATCH, &format!("/api/chats/{}", chat.id), Some(json!({ "title": "Crew" }))).await;
-    assert_eq!(bob.chats().await[0].title.as_deref(), Some("Crew"));
-
-    alice.post(&format!("/api/chats/{}/members", chat.id), json!({ "user_id": carol.id() })).await;
-    assert_eq!(bob.chats().await[0].members.len(), 3);
-    assert_eq!(carol.chats().await.len(), 1);
-
     let path = format!("/api/chats/{}/messages/{}", chat.id, sent.id);
     alice.request(Method::PATCH, &path, Some(json!({ "body": "old news" }))).await;
     assert_eq!(bob.chats().await[0].last_message.as_ref().map(|m| m.body.as_str()), Some("old news"));
 
+    // Each change below also writes a system message: the list's last message follows,
+    // and the unread count does not move (system messages never count).
+    let kind = |chat: &Chat| chat.last_message.as_ref().and_then(|m| m.system.clone());
+    alice.request(Method::PATCH, &format!("/api/chats/{}", chat.id), Some(json!({ "title": "Crew" }))).await;
+    let list = bob.chats().await;
+    assert_eq!(list[0].title.as_deref(), Some("Crew"));
+    assert!(matches!(kind(&list[0]), Some(SystemEvent::Renamed { .. })), "{list:#?}");
+    assert_eq!(list[0].unread_count, 0);
+
+    alice.post(&format!("/api/chats/{}/members", chat.id), json!({ "user_id": carol.id() })).await;
+    let list = bob.chats().await;
+    assert_eq!(list[0].members.len(), 3);
+    assert!(matches!(kind(&list[0]), Some(SystemEvent::MemberAdded { .. })), "{list:#?}");
+    assert_eq!(carol.chats().await.len(), 1);
+
     alice.request(Method::DELETE, &format!("/api/chats/{}/members/{}", chat.id, carol.id()), None).await;
     assert!(carol.chats().await.is_empty());
+    assert!(matches!(kind(&bob.chats().await[0]), Some(SystemEvent::MemberRemoved { .. })));
     alice.post(&format!("/api/chats/{}/close", chat.id), json!({})).await;
-    assert!(bob.chats().await[0].closed);
+    let list = bob.chats().await;
+    assert!(list[0].closed);
+    assert!(matches!(kind(&list[0]), Some(SystemEvent::Closed { .. })));
+    assert_eq!(list[0].unread_count, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -151,6 +151,7 @@ async fn a_chat_s_messages_arrive_in_seq_order_on_every_node() {
                 client_id: *client_id,
                 body: format!("{i}"),
                 attachment_ids: vec![],
+                reply_to: None,
             };
             ws.send(&event).await;
         }
@@ -236,8 +237,14 @@ impl Ledger {
     /// Sends over the socket and waits for the ack, keeping every event that comes meanwhile.
     async fn send(&mut self, ws: &mut WsClient, chat_id: ChatId, body: &str) -> Message {
         let client_id = ClientId(Uuid::new_v4());
-        ws.send(&ClientEvent::SendMessage { chat_id, client_id, body: body.into(), attachment_ids: vec![] })
-            .await;
+        ws.send(&ClientEvent::SendMessage {
+            chat_id,
+            client_id,
+            body: body.into(),
+            attachment_ids: vec![],
+            reply_to: None,
+        })
+        .await;
         loop {
             let event = ws.recv().await;
             self.see(&event);

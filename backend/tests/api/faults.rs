@@ -157,6 +157,7 @@ async fn with_postgres_stopped_calls_answer_503_with_retry_after_and_work_again_
             client_id,
             body: "over the socket".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let refused = socket.recv_error().await;

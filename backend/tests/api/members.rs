@@ -1,7 +1,7 @@
 //! Group administration: the owner adds, removes, renames, hands on ownership, closes and
 //! reopens; any member leaves. Every change reaches every member live.
 
-use confab_shared::api::{Chat, Role};
+use confab_shared::api::{Chat, Role, SystemEvent};
 use confab_shared::ws::{ClientEvent, ServerEvent};
 use confab_shared::{ClientId, ErrorCode};
 use confab_test_support::{assert_error, expect_ok, spawn_app};
@@ -30,6 +30,12 @@ async fn an_added_member_gets_the_chat_and_the_others_hear_of_it() {
     }
     let added = bob_ws.recv_until(|e| matches!(e, ServerEvent::MemberAdded { .. })).await;
     assert_eq!(added, ServerEvent::MemberAdded { chat_id: chat.id, user: carol.user.clone() });
+    let note = carol_ws.recv_message().await;
+    assert_eq!(
+        note.system,
+        Some(SystemEvent::MemberAdded { by: alice.user.clone(), user: carol.user.clone() })
+    );
+    assert_eq!(bob_ws.recv_message().await, note);
     let sent = alice.send(chat.id, "welcome carol").await;
     assert_eq!(carol_ws.recv_message().await, sent);
 
@@ -122,17 +128,20 @@ async fn a_closed_chat_is_read_only_until_reopened() {
             client_id,
             body: "anyone?".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
+    let note = bob_ws.recv_message().await;
+    assert_eq!(note.system, Some(SystemEvent::Closed { by: alice.user.clone() }));
     let error = bob_ws.recv_error().await;
     assert_eq!((error.code, error.client_id), (ErrorCode::Forbidden, Some(client_id)));
-    assert!(bob.history(chat.id, Default::default()).await.messages.is_empty());
+    assert_eq!(bob.history(chat.id, Default::default()).await.messages, vec![note]);
 
     let reopened: Chat =
         expect_ok("reopen", &[StatusCode::OK], alice.post(&format!("{path}/reopen"), json!({})).await);
     assert!(!reopened.closed);
     let sent = bob.send(chat.id, "back again").await;
-    assert_eq!(sent.seq, 1);
+    assert_eq!(sent.seq, 3, "after the two system messages");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -52,6 +52,7 @@ async fn a_socket_send_is_acked_with_its_client_id_and_delivered() {
             client_id,
             body: "over the socket".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
 
@@ -111,8 +112,13 @@ async fn a_socket_retry_is_acked_with_the_original_message() {
     let chat = alice.create_direct(&bob).await;
     let mut alice_ws = alice.ws().await;
     let client_id = new_client_id();
-    let send =
-        ClientEvent::SendMessage { chat_id: chat.id, client_id, body: "once".into(), attachment_ids: vec![] };
+    let send = ClientEvent::SendMessage {
+        chat_id: chat.id,
+        client_id,
+        body: "once".into(),
+        attachment_ids: vec![],
+        reply_to: None,
+    };
 
     alice_ws.send(&send).await;
     let first = alice_ws.recv_message().await;
@@ -194,7 +200,7 @@ async fn history_pages_both_ways_in_ascending_order() {
     }
     let reader = &bob;
     let page = |before, after, limit| async move {
-        let page = reader.history(chat.id, HistoryQuery { before, after, limit }).await;
+        let page = reader.history(chat.id, HistoryQuery { before, after, limit, around: None }).await;
         (page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), page.has_more)
     };
 
@@ -253,6 +259,7 @@ async fn an_invalid_body_is_refused_over_the_socket_which_keeps_working() {
             client_id: bad,
             body: "   ".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
 
@@ -267,6 +274,7 @@ async fn an_invalid_body_is_refused_over_the_socket_which_keeps_working() {
             client_id: good,
             body: "fine".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let ack = alice_ws.recv_message().await;

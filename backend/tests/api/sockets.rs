@@ -65,6 +65,7 @@ async fn malformed_frames_get_a_validation_error_and_the_socket_lives_on() {
             client_id,
             body: "still here".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
     let ack = socket.recv_message().await;
@@ -85,6 +86,7 @@ async fn a_send_to_a_chat_that_does_not_exist_is_not_found() {
             client_id,
             body: "hello?".into(),
             attachment_ids: vec![],
+            reply_to: None,
         })
         .await;
 

@@ -479,7 +479,12 @@ impl TestUser {
         client_id: ClientId,
         body: &str,
     ) -> (StatusCode, Message) {
-        let request = SendMessageRequest { client_id, body: body.to_owned(), attachment_ids: Vec::new() };
+        let request = SendMessageRequest {
+            client_id,
+            body: body.to_owned(),
+            attachment_ids: Vec::new(),
+            reply_to: None,
+        };
         let path = format!("/api/chats/{chat_id}/messages");
         let response = self.post(&path, serde_json::to_value(request).expect("json")).await;
         let status = response.0;
@@ -494,6 +499,9 @@ impl TestUser {
         }
         if let Some(after) = query.after {
             params.push(format!("after={after}"));
+        }
+        if let Some(around) = query.around {
+            params.push(format!("around={around}"));
         }
         if let Some(limit) = query.limit {
             params.push(format!("limit={limit}"));

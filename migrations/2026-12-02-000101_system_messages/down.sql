@@ -1,0 +1,2 @@
+DROP INDEX messages_system;
+ALTER TABLE messages DROP COLUMN system;

@@ -1,0 +1,2 @@
+ALTER TABLE chat_members DROP COLUMN muted;
+DROP TABLE message_mentions;
