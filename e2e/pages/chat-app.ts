@@ -89,7 +89,7 @@ export class ChatApp {
   }
 
   /** A message's action button: actions show on the message under the pointer. */
-  async messageAction(text: string, action: 'message-edit' | 'message-delete' | 'message-react'): Promise<void> {
+  async messageAction(text: string, action: 'message-edit' | 'message-delete' | 'message-react' | 'message-reply'): Promise<void> {
     const row = this.delivered(text);
     await row.hover();
     await row.getByTestId(action).click();

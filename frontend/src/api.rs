@@ -4,8 +4,8 @@
 use confab_shared::api::{
     Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
     EditMessageRequest, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message, MessagePage,
-    Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest, ServerLimits,
-    SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
+    MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
+    ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
 use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -149,6 +149,11 @@ pub async fn mark_read(id: ChatId, seq: i64) -> Result<MarkReadRequest, ApiError
     json(post(&format!("/api/chats/{id}/read")).json(&MarkReadRequest { seq })).await
 }
 
+/// Mutes (`true`) or unmutes a chat for me; answers with my view of it.
+pub async fn set_muted(id: ChatId, muted: bool) -> Result<Chat, ApiError> {
+    json(put(&format!("/api/chats/{id}/mute")).json(&MuteRequest { muted })).await
+}
+
 pub async fn rename_chat(id: ChatId, title: String) -> Result<Chat, ApiError> {
     json(patch(&format!("/api/chats/{id}")).json(&RenameChatRequest { title })).await
 }
@@ -170,6 +175,10 @@ pub async fn remove_member(id: ChatId, user_id: UserId) -> Result<(), ApiError> 
 
 pub async fn transfer_owner(id: ChatId, user_id: UserId) -> Result<Chat, ApiError> {
     json(post(&format!("/api/chats/{id}/owner")).json(&UserRef { user_id })).await
+}
+
+fn put(url: &str) -> RequestBuilder {
+    Request::put(url).credentials(RequestCredentials::SameOrigin)
 }
 
 fn patch(url: &str) -> RequestBuilder {

@@ -46,6 +46,9 @@ pub fn message_text(message: &Message) -> String {
     if message.deleted {
         return "Message deleted".to_owned();
     }
+    if let Some(event) = &message.system {
+        return event.describe();
+    }
     if message.body.trim().is_empty() {
         return match message.attachments.as_slice() {
             [] => String::new(),
@@ -151,9 +154,10 @@ pub fn full_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Local).format("%A %-d %B %Y, %H:%M:%S").to_string()
 }
 
-/// My unread messages in `chat` (my own messages count as read).
+/// My unread messages in `chat`, as the server counts them (others' messages after my
+/// read position; system lines never count).
 pub fn unread(chat: &Chat) -> i64 {
-    (chat.last_seq - chat.last_read_seq).max(0)
+    chat.unread_count.max(0)
 }
 
 /// "online", "last seen 5 min ago", or `None` when nothing is known.

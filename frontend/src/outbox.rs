@@ -7,7 +7,7 @@ use chrono::Utc;
 use confab_shared::api::SendMessageRequest;
 use confab_shared::validate::MessageBody;
 use confab_shared::ws::{ClientEvent, ServerEvent};
-use confab_shared::{AttachmentId, ChatId, ClientId, ErrorCode};
+use confab_shared::{AttachmentId, ChatId, ClientId, ErrorCode, MessageId};
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -26,6 +26,7 @@ pub fn send(
     chat_id: ChatId,
     body: MessageBody,
     files: Vec<UploadId>,
+    reply_to: Option<MessageId>,
 ) -> Result<(), String> {
     let client_id = new_client_id().ok_or("This browser cannot generate message ids.")?;
     uploads::attach_to(store, &files, client_id);
@@ -38,6 +39,7 @@ pub fn send(
             state: SendState::Sending,
             attempt: 1,
             uploads: files,
+            reply_to,
             retry_on_reconnect: false,
         },
     );
@@ -85,7 +87,9 @@ async fn deliver_when_uploaded(
     match outcome {
         Err(reason) => store.fail_pending(client_id, Some(attempt), reason, false),
         Ok(files) if files.is_empty() && pending.body.is_empty() => store.discard_pending(chat_id, client_id),
-        Ok(files) => deliver(store, realtime, chat_id, client_id, pending.body, files, attempt),
+        Ok(files) => {
+            deliver(store, realtime, chat_id, client_id, (pending.body, files, pending.reply_to), attempt)
+        }
     }
 }
 
@@ -94,8 +98,7 @@ fn deliver(
     realtime: Realtime,
     chat_id: ChatId,
     client_id: ClientId,
-    body: String,
-    attachment_ids: Vec<AttachmentId>,
+    (body, attachment_ids, reply_to): (String, Vec<AttachmentId>, Option<MessageId>),
     attempt: u32,
 ) {
     let event = ClientEvent::SendMessage {
@@ -103,13 +106,13 @@ fn deliver(
         client_id,
         body: body.clone(),
         attachment_ids: attachment_ids.clone(),
-        reply_to: None,
+        reply_to,
     };
     if !realtime.send(&event) {
         spawn_local(async move {
             match api::send_message(
                 chat_id,
-                &SendMessageRequest { client_id, body, attachment_ids, reply_to: None },
+                &SendMessageRequest { client_id, body, attachment_ids, reply_to },
             )
             .await
             {

@@ -57,6 +57,14 @@ pub enum SendState {
     Failed(String),
 }
 
+/// The message the composer's next message answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Replying {
+    pub message_id: MessageId,
+    pub sender: String,
+    pub excerpt: String,
+}
+
 /// A message this tab sent that the server has not acknowledged yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
@@ -68,6 +76,8 @@ pub struct Pending {
     pub attempt: u32,
     /// Files sent with it, still uploading or ready (`Store::uploads`).
     pub uploads: Vec<UploadId>,
+    /// The message it answers.
+    pub reply_to: Option<MessageId>,
     /// Failed for want of a connection (no answer, server unreachable): sent again by
     /// itself once the socket is back. A refusal (invalid, forbidden) waits for the user.
     pub retry_on_reconnect: bool,
@@ -166,7 +176,13 @@ impl ChatList {
     fn update_shared(&mut self, chat: Chat) {
         match self.chats.iter_mut().find(|c| c.id == chat.id) {
             Some(mine) => {
-                *mine = Chat { last_read_seq: mine.last_read_seq, unread_count: mine.unread_count, ..chat }
+                *mine = Chat {
+                    last_read_seq: mine.last_read_seq,
+                    unread_count: mine.unread_count,
+                    mention_count: mine.mention_count,
+                    muted: mine.muted,
+                    ..chat
+                }
             }
             None => self.chats.insert(0, chat),
         }
@@ -205,6 +221,8 @@ pub enum FollowUp {
     SignOut,
     /// The server may have lost live events: refetch as after a reconnect.
     Resync,
+    /// My counts in a chat changed in a way only the server can tell: refetch it.
+    RefreshChat(ChatId),
 }
 
 /// Whether someone is online; `last_seen` when they left, if known.
@@ -236,6 +254,8 @@ pub struct Store {
     /// Chats someone else removed me from, by their name then, so that an open chat can
     /// say so instead of vanishing.
     pub removed_from: RwSignal<HashMap<ChatId, String>>,
+    /// Per chat, the message its composer is replying to.
+    pub replying: RwSignal<HashMap<ChatId, Replying>>,
 }
 
 impl Store {
@@ -258,6 +278,7 @@ impl Store {
             }),
             uploads: RwSignal::new(BTreeMap::new()),
             removed_from: RwSignal::new(HashMap::new()),
+            replying: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -316,6 +337,7 @@ impl Store {
                         return list.loaded;
                     };
                     let mut chat = list.chats.remove(i);
+                    let new = message.seq > chat.last_seq;
                     if message.seq >= chat.last_seq {
                         chat.last_seq = message.seq;
                         chat.last_message = Some(message.clone());
@@ -323,6 +345,12 @@ impl Store {
                     // Sending moves the sender's read position (server does the same).
                     if mine {
                         chat.last_read_seq = chat.last_read_seq.max(message.seq);
+                    } else if new && message.system.is_none() && message.seq > chat.last_read_seq {
+                        // As the server counts: others' messages, never system lines.
+                        chat.unread_count += 1;
+                        if me.is_some_and(|me| message.mentions.contains(&me)) {
+                            chat.mention_count += 1;
+                        }
                     }
                     if let Some(member) = chat.members.iter_mut().find(|m| m.user.id == message.sender_id) {
                         member.last_read_seq = member.last_read_seq.max(message.seq);
@@ -334,7 +362,11 @@ impl Store {
                     follow_ups.push(FollowUp::RefetchChats);
                 }
                 self.stop_typing(message.chat_id, message.sender_id);
-                if !mine && !message.deleted {
+                // No notification for system lines; in a muted chat, only for a mention of me.
+                let muted =
+                    self.chats.with_untracked(|list| list.get(message.chat_id).is_some_and(|c| c.muted));
+                let mentions_me = me.is_some_and(|me| message.mentions.contains(&me));
+                if !mine && !message.deleted && message.system.is_none() && (!muted || mentions_me) {
                     let title = self.chats.with_untracked(|list| {
                         let chat = list.get(message.chat_id);
                         let sender = format::member_name(chat, message.sender_id);
@@ -402,6 +434,13 @@ impl Store {
                 let Some(chat) = list.chats.iter_mut().find(|c| c.id == chat_id) else { return };
                 if Some(user_id) == me {
                     chat.last_read_seq = chat.last_read_seq.max(seq);
+                    if chat.last_read_seq >= chat.last_seq {
+                        chat.unread_count = 0;
+                        chat.mention_count = 0;
+                    } else {
+                        // Read part-way: only the server can count what is left.
+                        follow_ups.push(FollowUp::RefreshChat(chat_id));
+                    }
                 }
                 if let Some(member) = chat.members.iter_mut().find(|m| m.user.id == user_id) {
                     member.last_read_seq = member.last_read_seq.max(seq);
@@ -492,6 +531,7 @@ impl Store {
                 FollowUp::Notify { title, body } => crate::notify::show(&title, &body),
                 FollowUp::SignOut => self.session_ended(),
                 FollowUp::Resync => self.resync(),
+                FollowUp::RefreshChat(chat_id) => self.load_chat(chat_id),
             }
         }
     }

@@ -15,6 +15,9 @@ struct Item {
     preview: String,
     time: Option<String>,
     unread: i64,
+    /// Unread messages that mention me.
+    mentions: i64,
+    muted: bool,
     /// The other person in a direct chat (their presence dot).
     peer: Option<UserId>,
     closed: bool,
@@ -28,6 +31,8 @@ impl Item {
             preview: format::preview(chat, me),
             time: chat.last_message.as_ref().map(|m| format::short_time(m.created_at)),
             unread: format::unread(chat),
+            mentions: chat.mention_count.max(0),
+            muted: chat.muted,
             peer: match chat.kind {
                 ChatKind::Direct => chat.members.iter().map(|m| m.user.id).find(|id| Some(*id) != me),
                 ChatKind::Group => None,
@@ -75,6 +80,7 @@ fn ChatItem(item: Item) -> impl IntoView {
             <a
                 class="chat-item"
                 class:active=active
+                class:muted=item.muted
                 href=format!("/chats/{id}")
                 data-testid="chat-item"
                 data-chat-id=id.to_string()
@@ -84,10 +90,23 @@ fn ChatItem(item: Item) -> impl IntoView {
                     {item.peer.map(|peer| view! { <PresenceDot user_id=peer /> })}
                     <span class="chat-item-name">{item.name}</span>
                     {item.closed.then(|| view! { <span class="tag">"closed"</span> })}
+                    {item.muted.then(|| view! { <span class="tag" data-testid="chat-muted">"muted"</span> })}
                     <span class="chat-item-time">{item.time}</span>
                 </span>
                 <span class="chat-item-bottom">
                     <span class="chat-item-preview">{item.preview}</span>
+                    {(item.mentions > 0)
+                        .then(|| {
+                            let label = match item.mentions {
+                                1 => "1 mention".to_owned(),
+                                n => format!("{n} mentions"),
+                            };
+                            view! {
+                                <span class="mentions" data-testid="chat-mentions" aria-label=label>
+                                    {format!("@{}", item.mentions)}
+                                </span>
+                            }
+                        })}
                     {(item.unread > 0)
                         .then(|| {
                             view! {

@@ -172,6 +172,28 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
                     </button>
                 </form>
             </Show>
+            <label class="mute-toggle">
+                <input
+                    type="checkbox"
+                    data-testid="chat-mute"
+                    prop:checked=move || chat.with(|c| c.as_ref().is_some_and(|c| c.muted))
+                    on:change=move |ev| {
+                        let muted = event_target_checked(&ev);
+                        spawn_local(async move {
+                            match api::set_muted(chat_id, muted).await {
+                                Ok(chat) => {
+                                    store.apply(ServerEvent::MuteChanged { chat_id, muted: chat.muted });
+                                }
+                                Err(e) if !store.signed_out_by(&e) => {
+                                    error.try_set(Some(e.message));
+                                }
+                                Err(_) => {}
+                            }
+                        });
+                    }
+                />
+                " Mute notifications (a mention of me still notifies)"
+            </label>
             <h4>"Members"</h4>
             <ul class="member-list">
                 <For each=members key=|(user, role)| (user.id, *role) let:member>

@@ -62,13 +62,17 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
             error.set(Some(problem));
             return;
         }
-        match outbox::send(store, realtime, chat_id, body, files) {
+        let reply_to = store.replying.with_untracked(|r| r.get(&chat_id).map(|target| target.message_id));
+        match outbox::send(store, realtime, chat_id, body, files, reply_to) {
             Ok(()) => {
                 // A sent message ends the typing burst: the next one may be announced as
                 // soon as the server's own throttle (2 s) allows.
                 typing_sent_at.update_value(|at| *at -= TYPING_EVERY_MS - TYPING_SERVER_THROTTLE_MS);
                 text.set(String::new());
                 error.set(None);
+                store.replying.update(|r| {
+                    r.remove(&chat_id);
+                });
             }
             Err(message) => error.set(Some(message)),
         }
@@ -101,6 +105,31 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 submit();
             }
         >
+            {move || {
+                store
+                    .replying
+                    .with(|r| r.get(&chat_id).cloned())
+                    .map(|target| {
+                        view! {
+                            <div class="composer-reply" data-testid="composer-reply">
+                                <span>"Replying to " <strong>{target.sender}</strong> ": " {target.excerpt}</span>
+                                <button
+                                    type="button"
+                                    class="icon"
+                                    aria-label="Cancel the reply"
+                                    data-testid="composer-reply-cancel"
+                                    on:click=move |_| {
+                                        store.replying.update(|r| {
+                                            r.remove(&chat_id);
+                                        });
+                                    }
+                                >
+                                    "✕"
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
             <Show when=move || files.with(|f| !f.is_empty())>
                 <div class="composer-files" data-testid="composer-files" aria-label="Files to send" role="group">
                     <For each=move || files.get() key=|id| *id let:id>

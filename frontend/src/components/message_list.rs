@@ -24,7 +24,7 @@ use crate::components::avatar::Avatar;
 use crate::components::emoji_picker::EmojiPicker;
 use crate::format;
 use crate::outbox;
-use crate::store::{ChatMessages, SendState, Store};
+use crate::store::{ChatMessages, Replying, SendState, Store};
 use crate::uploads::UploadId;
 use crate::ws::Realtime;
 
@@ -52,6 +52,14 @@ impl Status {
     }
 }
 
+/// The message a reply answers, as its quote shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Quote {
+    seq: i64,
+    sender: String,
+    excerpt: Option<String>,
+}
+
 /// One emoji under a message: how many reacted and whether I did.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Chip {
@@ -76,6 +84,10 @@ struct Row {
     day: Option<String>,
     /// My unread messages start here: the "New" divider goes above it.
     unread_before: bool,
+    /// A line the server wrote about the chat ("Alice added Bob"), not a message.
+    system: Option<String>,
+    /// What this message answers: who wrote it and its first words (or that it is gone).
+    reply: Option<Quote>,
     body: String,
     /// Server-sanitised Markdown; empty for pending rows and tombstones.
     body_html: String,
@@ -120,6 +132,12 @@ fn rows_of(
             grouped: false,
             day: None,
             unread_before: false,
+            system: m.system.as_ref().map(|event| event.describe()),
+            reply: m.reply_to.as_ref().map(|parent| Quote {
+                seq: parent.seq,
+                sender: format::member_name(chat, parent.sender_id),
+                excerpt: (!parent.deleted).then(|| parent.excerpt.clone()),
+            }),
             body: m.body.clone(),
             body_html: m.body_html.clone(),
             deleted: m.deleted,
@@ -138,9 +156,9 @@ fn rows_of(
                     mine: me.is_some_and(|me| r.user_ids.contains(&me)),
                 })
                 .collect(),
-            can_edit: open && mine && !m.deleted,
-            can_delete: open && (mine || owner) && !m.deleted,
-            can_react: open && !m.deleted,
+            can_edit: open && mine && !m.deleted && m.system.is_none(),
+            can_delete: open && (mine || owner) && !m.deleted && m.system.is_none(),
+            can_react: open && !m.deleted && m.system.is_none(),
             seen_by: (my_latest == Some(m.seq)).then(|| seen_by(chat, me, m.seq)).flatten(),
         }
     });
@@ -154,6 +172,8 @@ fn rows_of(
         grouped: false,
         day: None,
         unread_before: false,
+        system: None,
+        reply: None,
         body: p.body.clone(),
         body_html: String::new(),
         deleted: false,
@@ -190,10 +210,15 @@ fn mark_runs(rows: &mut [Row], unread_after: Option<i64>) {
         divider_placed |= row.unread_before;
         row.grouped = !new_day
             && !row.unread_before
+            && row.system.is_none()
             && previous.is_some_and(|(sender, at)| {
                 sender == row.sender_id && (row.created_at - at).num_minutes() < GROUP_WITHIN_MINUTES
             });
-        previous = Some((row.sender_id, row.created_at));
+        // A system line ends a run: the next message shows its sender again.
+        previous = match row.system {
+            Some(_) => Some((UserId(uuid::Uuid::nil()), row.created_at)),
+            None => Some((row.sender_id, row.created_at)),
+        };
     }
 }
 
@@ -662,8 +687,13 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
             let _ = button.focus();
         }
     };
+    let reply_target = (row.can_react && row.id.is_some()).then(|| Replying {
+        message_id: row.id.unwrap_or(MessageId(uuid::Uuid::nil())),
+        sender: row.sender.clone(),
+        excerpt: format::plain_text(&row.body_html).chars().take(100).collect(),
+    });
     let has_actions = row.can_react || row.can_edit || row.can_delete;
-    let actions = has_actions.then(|| {
+    let actions = has_actions.then(move || {
         let body = row.body.clone();
         let (can_edit, can_delete, can_react) = (row.can_edit, row.can_delete, row.can_react);
         view! {
@@ -683,6 +713,24 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                                 on:click=move |_| ui.picker.update(|p| *p = if *p == id { None } else { id })
                             >
                                 "☺+"
+                            </button>
+                        }
+                    })}
+                {reply_target
+                    .map(|target| {
+                        view! {
+                            <button
+                                type="button"
+                                class="icon"
+                                data-testid="message-reply"
+                                on:click=move |_| {
+                                    store.replying.update(|r| {
+                                        r.insert(chat_id, target.clone());
+                                    });
+                                    focus_composer();
+                                }
+                            >
+                                "Reply"
                             </button>
                         }
                     })}
@@ -720,12 +768,10 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
         }
     });
     let time_title = format!("{} ({})", format::full_time(row.created_at), format::ago(row.created_at));
-    let sender_id = row.sender_id;
-    let sender = row.sender.clone();
-
-    view! {
+    let separators = view! {
         {row
             .day
+            .clone()
             .map(|label| {
                 view! {
                     <div class="day-separator" role="separator" data-testid="day-separator">
@@ -742,6 +788,43 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                     </div>
                 }
             })}
+    };
+    if let Some(text) = row.system.clone() {
+        return view! {
+            {separators}
+            <p class="system-message" data-testid="system-message" data-seq=row.seq.map(|seq| seq.to_string()) role="note">
+                {text}
+                " · "
+                <time datetime=row.created_at.to_rfc3339() title=time_title>
+                    {format::short_time(row.created_at)}
+                </time>
+            </p>
+        }
+        .into_any();
+    }
+    let quote = row.reply.clone().map(|quote| {
+        let seq = quote.seq;
+        let text = quote.excerpt.clone().unwrap_or_else(|| "message deleted".to_owned());
+        view! {
+            <button
+                type="button"
+                class="reply-quote"
+                data-testid="reply-quote"
+                title="Show the message this answers"
+                on:click=move |_| show_message(seq)
+            >
+                <span class="quote-sender">{quote.sender}</span>
+                " "
+                <span class="quote-text" class:deleted=quote.excerpt.is_none()>{text}</span>
+            </button>
+        }
+    });
+
+    let sender_id = row.sender_id;
+    let sender = row.sender.clone();
+
+    view! {
+        {separators}
         <div class="message-row" class:mine=row.mine class:grouped=row.grouped>
             {(!row.mine && !row.grouped).then(|| view! { <Avatar user_id=sender_id name=sender.clone() /> })}
             <article
@@ -788,6 +871,7 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                         })}
                     {actions}
                 </header>
+                {quote}
                 {body_or_editor}
                 {(!row.attachments.is_empty()).then(|| view! { <AttachmentList attachments=row.attachments /> })}
                 {(!row.uploads.is_empty())
@@ -875,5 +959,29 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                     })}
             </article>
         </div>
+    }
+    .into_any()
+}
+
+/// Scrolls to a loaded message and focuses it (a reply's quote leads there).
+fn show_message(seq: i64) {
+    let found = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&format!("article.message[data-seq=\"{seq}\"]")).ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(message) = found {
+        message.scroll_into_view_with_bool(true);
+        let _ = message.focus();
+    }
+}
+
+/// Puts the cursor in the composer (after choosing what to reply to).
+fn focus_composer() {
+    let input = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("composer-input"))
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(input) = input {
+        let _ = input.focus();
     }
 }
