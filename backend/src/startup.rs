@@ -1,11 +1,10 @@
 //! Wiring: shared state, the HTTP server, routes, and the static SPA.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use actix_files::{Files, NamedFile};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::dev::Server;
 use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -20,6 +19,7 @@ use crate::cache::Cache;
 use crate::config::Settings;
 use crate::db;
 use crate::error::AppError;
+use crate::frontend::{self, Dist};
 use crate::ingest::Ingest;
 use crate::ratelimit::RateLimits;
 use crate::realtime::{Events, Presence, TypingThrottle};
@@ -59,6 +59,12 @@ impl Application {
             read_index(dist_dir.as_deref()).as_deref(),
             stores.storage.browser_origin().as_deref(),
         )?);
+        let dist = match &dist_dir {
+            Some(dir) => Some(web::Data::new(
+                Dist::open(dir).with_context(|| format!("listing the frontend in {}", dir.display()))?,
+            )),
+            None => None,
+        };
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
         if let Some(addr) = settings.metrics_addr {
             crate::metrics::install(addr);
@@ -97,7 +103,8 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
-                // gzip for the SPA bundle and JSON (actix leaves 101 upgrades alone).
+                // gzip for JSON (actix leaves 101 upgrades alone, and the app's files come
+                // precompressed: `frontend`).
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
                 .wrap(from_fn(security_headers::add))
@@ -110,7 +117,7 @@ impl Application {
                 )
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .configure(routes::configure)
-                .configure(|cfg| serve_spa(cfg, dist_dir.clone()))
+                .configure(|cfg| frontend::configure(cfg, dist.clone()))
         })
         .on_connect(routes::tcp::on_connect)
         .listen(listener)?
@@ -153,22 +160,6 @@ fn read_index(dist_dir: Option<&Path>) -> Option<String> {
     std::fs::read_to_string(&index)
         .inspect_err(|e| tracing::warn!(path = %index.display(), error = %e, "no index.html to serve"))
         .ok()
-}
-
-/// Serves the built frontend; any other path gets `index.html` so deep links work.
-fn serve_spa(cfg: &mut web::ServiceConfig, dist_dir: Option<PathBuf>) {
-    let Some(dist) = dist_dir else { return };
-    let index = dist.join("index.html");
-    cfg.service(Files::new("/", dist).index_file("index.html").default_handler(fn_service(
-        move |req: ServiceRequest| {
-            let index = index.clone();
-            async move {
-                let (req, _) = req.into_parts();
-                let response = NamedFile::open_async(&index).await?.into_response(&req);
-                Ok(ServiceResponse::new(req, response))
-            }
-        },
-    )));
 }
 
 /// Housekeeping: expired sessions are already refused; this keeps the table small.

@@ -12,6 +12,7 @@ mod chats;
 mod cluster;
 mod edits;
 mod faults;
+mod frontend;
 mod health;
 mod logs;
 mod members;
