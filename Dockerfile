@@ -4,7 +4,7 @@ WORKDIR /src
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install --locked trunk@0.21.14 \
  && cargo install wasm-bindgen-cli --version 0.2.130 \
- && apt-get update && apt-get install -y --no-install-recommends npm \
+ && apt-get update && apt-get install -y --no-install-recommends npm brotli \
  && npm install --prefix /opt/binaryen binaryen@132
 ENV PATH=/opt/binaryen/node_modules/.bin:$PATH TRUNK_TOOLS_WASM_OPT=version_132
 COPY . .

@@ -11,7 +11,7 @@ export TRUNK_TOOLS_WASM_OPT := "version_132"
 default:
     @just --list --unsorted
 
-# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, Redis, Chromium, npm packages, schemathesis).
+# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, brotli, Redis, Chromium, npm packages, schemathesis).
 setup:
     bash .ci/setup
 
