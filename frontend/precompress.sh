@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Trunk's post-build hook (Trunk.toml): next to each WASM, JS, CSS, HTML, SVG and ICO file
-# of a release build, NAME.br (brotli -q 11) and NAME.gz (gzip -9), which the backend sends
+# Trunk's post-build hook (Trunk.toml): next to each WASM, JS, CSS, HTML and SVG file of a
+# release build, NAME.br (brotli -q 11) and NAME.gz (gzip -9), which the backend sends
 # to browsers that accept them (backend/src/frontend.rs). Compressing once here gets the
 # best ratios at no cost per request. Debug builds skip it.
 set -euo pipefail
 [ "${TRUNK_PROFILE:-}" = release ] || exit 0
 cd "$TRUNK_STAGING_DIR"
-find . -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' -o -name '*.ico' \) -print0 |
+find . -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \) -print0 |
   while IFS= read -r -d '' file; do
     brotli --quality=11 --force --keep "$file"
     gzip -9 --force --keep --no-name "$file"
