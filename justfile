@@ -95,6 +95,10 @@ bench-logins N="1000":
     cargo build --release -p confab-backend --bin confab
     python3 bench/rss_after_logins.py {{N}} target/release/confab
 
+# First-load bytes: index.html and every file it links, raw, gzip and brotli (release build).
+bench-first-load: frontend
+    python3 bench/first_load.py dist
+
 # Cache figures: latency percentiles and hit rate with and without Redis (release build).
 bench-cache *ARGS:
     cargo run --release -p confab-loadtest --bin confab-bench -- {{ARGS}}
