@@ -53,18 +53,16 @@ impl Application {
             also_allowed.push(format!("http://localhost:{port}"));
         }
         let origins = AllowedOrigins::new(&public_url, &also_allowed)?;
-        let dist_dir = settings.dist_dir.clone();
+        let dist_dir = settings.dist_dir.as_deref();
         let headers = web::Data::new(SecurityHeaders::new(
             &origins,
-            read_index(dist_dir.as_deref()).as_deref(),
+            read_index(dist_dir).as_deref(),
             stores.storage.browser_origin().as_deref(),
         )?);
-        let dist = match &dist_dir {
-            Some(dir) => Some(web::Data::new(
-                Dist::open(dir).with_context(|| format!("listing the frontend in {}", dir.display()))?,
-            )),
-            None => None,
-        };
+        let dist = dist_dir
+            .map(|dir| Dist::open(dir).with_context(|| format!("listing the frontend in {}", dir.display())))
+            .transpose()?
+            .map(web::Data::new);
         let hasher = PasswordHasher::new(settings.max_concurrent_hashes);
         if let Some(addr) = settings.metrics_addr {
             crate::metrics::install(addr);
@@ -103,8 +101,8 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
-                // gzip for JSON (actix leaves 101 upgrades alone, and the app's files come
-                // precompressed: `frontend`).
+                // gzip for JSON and for app files without a precompressed copy (debug
+                // builds); actix leaves 101 upgrades and precompressed files alone.
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(TracingLogger::default())
                 .wrap(from_fn(security_headers::add))
