@@ -3,9 +3,9 @@
 
 use confab_shared::api::{
     Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
-    EditMessageRequest, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message, MessagePage,
-    MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SendMessageRequest,
-    ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
+    EditMessageRequest, EmojiEntry, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message,
+    MessagePage, MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest,
+    SendMessageRequest, ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
 use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -75,6 +75,11 @@ pub async fn set_password(new_password: String) -> Result<(), ApiError> {
 
 pub async fn limits() -> Result<ServerLimits, ApiError> {
     json(get("/api/limits").build()).await
+}
+
+/// Every emoji a reaction may be (the picker's list; cached by the browser for a day).
+pub async fn emoji() -> Result<Vec<EmojiEntry>, ApiError> {
+    json(get("/api/emoji").build()).await
 }
 
 pub async fn search_users(query: &str) -> Result<Vec<User>, ApiError> {

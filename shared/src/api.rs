@@ -468,6 +468,19 @@ pub struct ServerLimits {
     pub attachments_per_message_max: usize,
 }
 
+/// `GET /api/emoji` (no sign-in needed), one entry per emoji a reaction may be, in
+/// Unicode's order: what the reaction picker shows and searches by name or shortcode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmojiEntry {
+    /// The emoji, fully qualified (`❤️`).
+    pub emoji: String,
+    /// Unicode's name, lower case (`red heart`).
+    pub name: String,
+    /// GitHub-style shortcodes without colons (`heart`).
+    pub shortcodes: Vec<String>,
+}
+
 /// `GET /api/health`: `status` is `ok` when Postgres answers, `degraded` when only Redis
 /// is missing, `down` without Postgres. `redis` is `ok`, `down` or `disabled`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Parse, don't validate: once you hold a `Username` or a `MessageBody`, it is valid.
 //! The frontend runs the same `parse` before sending, so both sides agree on every rule.
 
+use crate::api::EmojiEntry;
 use crate::limits::*;
 
 /// Why an input was rejected; the text is safe to show to the user.
@@ -236,7 +237,7 @@ impl MessageBody {
 }
 
 /// A reaction: exactly one emoji of Unicode's list (the `emojis` crate's table, which the
-/// UI's picker also uses), skin tones and ZWJ sequences included; stored fully qualified
+/// UI's picker loads from `GET /api/emoji`), skin tones and ZWJ sequences included; stored fully qualified
 /// (`❤` becomes `❤️`), so the same emoji typed two ways counts once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReactionEmoji(String);
@@ -257,6 +258,16 @@ impl ReactionEmoji {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Unicode's list, for the picker: the table is too large for the browser's bundle,
+    /// which fetches it when the picker opens (`GET /api/emoji`).
+    pub fn list() -> impl Iterator<Item = EmojiEntry> {
+        emojis::iter().map(|emoji| EmojiEntry {
+            emoji: emoji.as_str().to_owned(),
+            name: emoji.name().to_owned(),
+            shortcodes: emoji.shortcodes().map(str::to_owned).collect(),
+        })
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod auth;
 pub mod chats;
+pub mod emoji;
 pub mod extract;
 pub mod health;
 pub mod messages;
@@ -52,6 +53,7 @@ macro_rules! operations {
 operations! {
     health::health,
     health::limits,
+    emoji::list,
     openapi::spec,
     auth::register,
     auth::login,

@@ -1,9 +1,12 @@
 //! The app's files: the precompressed version the browser accepts, cache headers that let
-//! hashed files be kept for good and `index.html` be revalidated, and a real favicon.
+//! hashed files be kept for good and `index.html` be revalidated, and a real favicon. And
+//! the emoji list, which the picker loads rather than carrying it in the bundle.
 
 use std::path::{Path, PathBuf};
 
 use confab_shared::ErrorCode;
+use confab_shared::api::EmojiEntry;
+use confab_shared::validate::ReactionEmoji;
 use confab_test_support::process::scratch_dir;
 use confab_test_support::{TestApp, assert_error, spawn_app_with};
 use reqwest::{Method, Response, StatusCode, header};
@@ -201,4 +204,23 @@ async fn other_methods_get_the_json_error() {
     let response = app.request(Method::DELETE, &format!("/{WASM}"), None).await;
 
     assert_error("DELETE of a file", &response, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_picker_s_emoji_are_the_reactions_the_server_accepts() {
+    let app = spawn_with_frontend().await;
+
+    let response = get(&app, "/api/emoji", None).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header_of(&response, &header::CACHE_CONTROL), "public, max-age=86400");
+    let list: Vec<EmojiEntry> = response.json().await.unwrap();
+    assert!(list.len() > 1800, "Unicode's list has about 1,900 emoji, got {}", list.len());
+    let thumbs_up = list.iter().find(|entry| entry.emoji == "👍").expect("👍 is listed");
+    assert_eq!(thumbs_up.name, "thumbs up");
+    assert!(thumbs_up.shortcodes.iter().any(|code| code == "+1"), "{thumbs_up:?}");
+    for entry in &list {
+        let accepted = ReactionEmoji::parse(&entry.emoji).map(|emoji| emoji.as_str().to_owned());
+        assert_eq!(accepted.as_deref(), Ok(entry.emoji.as_str()), "{entry:?}");
+    }
 }

@@ -1,20 +1,37 @@
 //! The reaction picker: the usual six at hand, and every emoji of Unicode's list —
-//! the `emojis` crate's table, the same one the server checks reactions against, shipped
-//! inside the app (no CDN) — searchable by name or shortcode. Escape closes it (the
-//! message handles that key and gives focus back to its React button).
+//! the `emojis` crate's table, the same one the server checks reactions against —
+//! searchable by name or shortcode. The list comes from the server (`GET /api/emoji`, no
+//! CDN) when the picker opens: inside the app's bundle it would add 100 KB to every first
+//! visit. Escape closes it (the message handles that key and gives focus back to its React
+//! button).
 
+use confab_shared::api::EmojiEntry;
 use leptos::html;
 use leptos::prelude::*;
 
-/// Offered first, without searching.
-const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
+use crate::api;
+
+/// Offered first, without searching or waiting for the list: each with Unicode's name.
+const QUICK_REACTIONS: [(&str, &str); 6] = [
+    ("👍", "thumbs up"),
+    ("❤️", "red heart"),
+    ("😂", "face with tears of joy"),
+    ("😮", "face with open mouth"),
+    ("😢", "crying face"),
+    ("🎉", "party popper"),
+];
 /// Results shown at once: enough to browse, few enough to render instantly.
 const SHOWN_MAX: usize = 120;
 
 #[component]
 pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl IntoView {
     let query = RwSignal::new(String::new());
-    let results = Memo::new(move |_| matching(&query.get()));
+    let list = LocalResource::new(api::emoji);
+    let results = Memo::new(move |_| match &*list.read() {
+        Some(Ok(all)) => Ok(matching(all, &query.get())),
+        Some(Err(e)) => Err(format!("Could not load the emoji: {}", e.message)),
+        None => Ok(Vec::new()),
+    });
     let search = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = search.get() {
@@ -22,16 +39,17 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
             let _ = input.focus();
         }
     });
-    let option = move |emoji: &'static str, name: &'static str| {
+    let option = move |emoji: String, name: String| {
+        let (picked, data_emoji, label) = (emoji.clone(), emoji.clone(), name.clone());
         view! {
             <button
                 type="button"
                 class="reaction-option"
                 data-testid="reaction-option"
-                data-emoji=emoji
-                aria-label=name
+                data-emoji=data_emoji
+                aria-label=label
                 title=name
-                on:click=move |_| on_pick.run(emoji.to_owned())
+                on:click=move |_| on_pick.run(picked.clone())
             >
                 {emoji}
             </button>
@@ -40,11 +58,7 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
     view! {
         <div class="emoji-picker" data-testid="reaction-picker" role="dialog" aria-label="Pick a reaction">
             <div class="quick-reactions" role="group" aria-label="Frequent reactions">
-                {QUICK_REACTIONS
-                    .iter()
-                    .filter_map(|emoji| emojis::get(emoji))
-                    .map(|emoji| option(emoji.as_str(), emoji.name()))
-                    .collect_view()}
+                {QUICK_REACTIONS.map(|(emoji, name)| option(emoji.to_owned(), name.to_owned())).collect_view()}
             </div>
             <div class="emoji-search-row">
                 <input
@@ -63,28 +77,33 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
                 </button>
             </div>
             <div class="emoji-grid" role="group" aria-label="Emoji">
-                <For each=move || results.get() key=|(emoji, _)| *emoji let:found>
+                <For each=move || results.get().unwrap_or_default() key=|(emoji, _)| emoji.clone() let:found>
                     {option(found.0, found.1)}
                 </For>
             </div>
-            <Show when=move || results.with(Vec::is_empty)>
-                <p class="hint">"No emoji matches."</p>
-            </Show>
+            {move || match (list.read().is_some(), results.get()) {
+                (false, _) => Some(view! { <p class="hint">"Loading emoji…"</p> }.into_any()),
+                (true, Err(message)) => Some(view! { <p class="hint" role="alert">{message}</p> }.into_any()),
+                (true, Ok(found)) if found.is_empty() => Some(view! { <p class="hint">"No emoji matches."</p> }.into_any()),
+                (true, Ok(_)) => None,
+            }}
         </div>
     }
 }
 
-/// Emoji whose name or shortcode contains every word of `query`, in Unicode's order.
-fn matching(query: &str) -> Vec<(&'static str, &'static str)> {
+/// `(emoji, name)` of the entries whose name or a shortcode contains every word of
+/// `query`, in the list's order.
+fn matching(list: &[EmojiEntry], query: &str) -> Vec<(String, String)> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    emojis::iter()
-        .filter(|emoji| {
+    list.iter()
+        .filter(|entry| {
             words.iter().all(|word| {
-                emoji.name().contains(word.as_str()) || emoji.shortcodes().any(|c| c.contains(word.as_str()))
+                entry.name.contains(word.as_str())
+                    || entry.shortcodes.iter().any(|c| c.contains(word.as_str()))
             })
         })
         .take(SHOWN_MAX)
-        .map(|emoji| (emoji.as_str(), emoji.name()))
+        .map(|entry| (entry.emoji.clone(), entry.name.clone()))
         .collect()
 }
 
@@ -92,12 +111,20 @@ fn matching(query: &str) -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    fn entry(emoji: &str, name: &str, shortcodes: &[&str]) -> EmojiEntry {
+        EmojiEntry {
+            emoji: emoji.into(),
+            name: name.into(),
+            shortcodes: shortcodes.iter().map(|&c| c.into()).collect(),
+        }
+    }
+
     #[test]
     fn search_matches_names_and_shortcodes() {
-        let found = matching("thumbs up");
-        assert!(found.iter().any(|(emoji, _)| *emoji == "👍"), "{found:?}");
-        assert!(matching("tada").iter().any(|(emoji, _)| *emoji == "🎉"));
-        assert!(matching("no such emoji anywhere").is_empty());
-        assert_eq!(matching("").len(), SHOWN_MAX);
+        let list = [entry("👍", "thumbs up", &["+1", "thumbsup"]), entry("🎉", "party popper", &["tada"])];
+        assert_eq!(matching(&list, "thumbs UP"), [("👍".to_owned(), "thumbs up".to_owned())]);
+        assert_eq!(matching(&list, "tada"), [("🎉".to_owned(), "party popper".to_owned())]);
+        assert!(matching(&list, "no such emoji anywhere").is_empty());
+        assert_eq!(matching(&list, "").len(), 2);
     }
 }

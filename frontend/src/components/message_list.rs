@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use confab_shared::api::{Attachment, Chat, ChatKind, User};
-use confab_shared::validate::{MessageBody, ReactionEmoji};
+use confab_shared::validate::MessageBody;
 use confab_shared::ws::{ClientEvent, ServerEvent};
 use confab_shared::{ChatId, ClientId, MessageId, UserId};
 use leptos::html;
@@ -610,16 +610,11 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
             }
         });
     };
+    // The emoji comes from the picker's list or an existing reaction; the server checks it
+    // (the table is not in the app's bundle: `emoji_picker`).
     let react = move |emoji: String| {
         let Some(message_id) = id else { return };
         ui.picker.set(None);
-        let emoji = match ReactionEmoji::parse(&emoji) {
-            Ok(emoji) => emoji.as_str().to_owned(),
-            Err(e) => {
-                ui.error.set(Some(e.to_string()));
-                return;
-            }
-        };
         spawn_local(async move {
             match api::toggle_reaction(chat_id, message_id, emoji).await {
                 Ok(reactions) => store.replace_reactions(chat_id, message_id, reactions),
