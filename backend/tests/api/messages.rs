@@ -220,6 +220,48 @@ async fn history_pages_both_ways_in_ascending_order() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn around_a_seq_holds_it_in_context_and_says_what_lies_beyond() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let chat = alice.create_direct(&bob).await;
+    for i in 1..=7 {
+        alice.send(chat.id, &format!("message {i}")).await;
+    }
+    let page = |around, limit| {
+        let bob = &bob;
+        async move {
+            let page = bob
+                .history(chat.id, HistoryQuery { around: Some(around), limit, ..Default::default() })
+                .await;
+            (page.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), page.has_more, page.has_newer)
+        }
+    };
+
+    // Half the page before the seq, the seq and the rest after; has_more: older ones exist.
+    assert_eq!(page(4, Some(4)).await, (vec![2, 3, 4, 5], true, Some(true)));
+    assert_eq!(page(4, Some(5)).await, (vec![2, 3, 4, 5, 6], true, Some(true)));
+    assert_eq!(page(4, Some(1)).await, (vec![4], true, Some(true)));
+    assert_eq!(page(4, None).await, (vec![1, 2, 3, 4, 5, 6, 7], false, Some(false)));
+    // At the edges.
+    assert_eq!(page(1, Some(4)).await, (vec![1, 2], false, Some(true)));
+    assert_eq!(page(7, Some(4)).await, (vec![5, 6, 7], true, Some(false)));
+    assert_eq!(page(100, Some(4)).await, (vec![6, 7], true, Some(false)));
+    assert_eq!(page(0, Some(4)).await, (vec![1, 2], false, Some(true)));
+    // Other pages don't speak of newer ones.
+    assert_eq!(bob.history(chat.id, HistoryQuery::default()).await.has_newer, None);
+
+    let path = format!("/api/chats/{}/messages", chat.id);
+    for query in ["around=3&before=5", "around=3&after=1", "around=-1"] {
+        let response = bob.get(&format!("{path}?{query}")).await;
+        assert_error(query, &response, StatusCode::BAD_REQUEST, ErrorCode::Validation);
+    }
+    let carol = app.register("carol").await;
+    let response = carol.get(&format!("{path}?around=3")).await;
+    assert_error("not a member", &response, StatusCode::NOT_FOUND, ErrorCode::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_invalid_body_is_refused_over_rest() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
