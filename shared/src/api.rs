@@ -434,6 +434,45 @@ pub struct MessagePage {
     pub has_newer: Option<bool>,
 }
 
+/// `GET /api/search?q=&chat_id=&before=`: messages of the chats I am a member of that
+/// match `q`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct SearchQuery {
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::openapi::search_text))]
+    pub q: String,
+    /// Only this chat (404 unless I am a member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<ChatId>,
+    /// The next page: the previous page's `next_before`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::openapi::search_cursor))]
+    pub before: Option<String>,
+}
+
+/// One message found, with the words that matched highlighted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    pub message: Message,
+    pub chat_id: ChatId,
+    /// A few words of the body around the match, as HTML: the matched words in
+    /// `<mark>`…`</mark>`, everything else escaped. Safe to insert as HTML.
+    pub snippet: String,
+}
+
+/// A page of search results, newest first. While `has_more`, the next page is
+/// `before=next_before`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchPage {
+    pub results: Vec<SearchHit>,
+    pub has_more: bool,
+    /// The position of the last result (`null` on the last page).
+    pub next_before: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessageRequest {

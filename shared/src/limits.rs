@@ -44,6 +44,10 @@ pub const PAGE_LIMIT_MAX: u32 = 100;
 /// Results of a user search.
 pub const USER_SEARCH_LIMIT: i64 = 20;
 
+/// A message search (`GET /api/search?q=`): characters of `q` as sent, and results per page.
+pub const SEARCH_QUERY_MAX: usize = 200;
+pub const SEARCH_PAGE_SIZE: u32 = 20;
+
 /// Largest JSON request body the REST API reads, in bytes.
 pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
 

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use crate::limits::{
     CHAT_TITLE_MAX, DISPLAY_NAME_MAX, FILENAME_MAX, MEDIA_TYPE_MAX, MESSAGE_BODY_MAX, PASSWORD_MAX,
-    PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN,
+    PASSWORD_MIN, SEARCH_QUERY_MAX, USERNAME_MAX, USERNAME_MIN,
 };
 
 /// What `str::trim` removes and `char::is_whitespace` means: Unicode White_Space.
@@ -120,6 +120,19 @@ pub fn message_body() -> Text {
 pub fn search_prefix() -> Text {
     let pad = padding();
     Text::pattern(format!("^{pad}(?:{}{pad})?$", trimmed_text())).at_most(USERNAME_MAX)
+}
+
+/// [`crate::validate::SearchText`]: free text on one line, with white space around.
+pub fn search_text() -> Text {
+    let pad = padding();
+    Text::pattern(format!("^{pad}{}{pad}$", trimmed_text())).at_most(SEARCH_QUERY_MAX)
+}
+
+/// [`crate::validate::SearchCursor`]: microseconds, `_`, a hyphenated UUID.
+pub fn search_cursor() -> Text {
+    let hex = |n: usize| format!("[0-9a-fA-F]{{{n}}}");
+    let uuid = [8, 4, 4, 4, 12].map(hex).join("-");
+    Text::pattern(format!("^[0-9]{{1,16}}_{uuid}$"))
 }
 
 /// [`crate::validate::ReactionEmoji`]: one emoji of the table, in any spelling the table
@@ -279,6 +292,19 @@ pub mod openapi {
         text(super::reaction_emoji(), "one emoji (skin tones and sequences included)".into()).build()
     }
 
+    pub fn search_text() -> Object {
+        let rule = format!(
+            "{}; on one line. Words, `\"a phrase\"`, `-word` to leave out, `or`",
+            free_text(SEARCH_QUERY_MAX)
+        );
+        text(super::search_text(), rule).build()
+    }
+
+    pub fn search_cursor() -> Object {
+        let rule = "the `next_before` of the previous page: the position of its last result";
+        text(super::search_cursor(), rule.into()).build()
+    }
+
     pub fn search_prefix() -> Object {
         let rule = format!("the start of a username (case-insensitive): {}", free_text(USERNAME_MAX));
         text(super::search_prefix(), rule.replace(", not blank", "")).default(Some("".into())).build()
@@ -315,7 +341,8 @@ mod tests {
     use super::*;
     use crate::limits::REACTION_EMOJI_MAX;
     use crate::validate::{
-        self, ChatTitle, DisplayName, Filename, MediaType, MessageBody, Password, ReactionEmoji, Username,
+        self, ChatTitle, DisplayName, Filename, MediaType, MessageBody, Password, ReactionEmoji,
+        SearchCursor, SearchText, Username,
     };
 
     fn regex(pattern: &str) -> Regex {
@@ -422,6 +449,15 @@ mod tests {
             MESSAGE_BODY_MAX,
         );
         assert_agree("search", &search_prefix(), |s| validate::search_prefix(s).is_ok(), "al", USERNAME_MAX);
+        assert_agree(
+            "message search",
+            &search_text(),
+            |s| SearchText::parse(s).is_ok(),
+            "\"ship it\" -x",
+            SEARCH_QUERY_MAX,
+        );
+        let cursor = "1796164523123456_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7";
+        assert_agree("search cursor", &search_cursor(), |s| SearchCursor::parse(s).is_ok(), cursor, 16);
         assert_agree(
             "reaction",
             &reaction_emoji(),

@@ -1,6 +1,9 @@
 //! Parse, don't validate: once you hold a `Username` or a `MessageBody`, it is valid.
 //! The frontend runs the same `parse` before sending, so both sides agree on every rule.
 
+use chrono::{DateTime, Utc};
+
+use crate::MessageId;
 use crate::api::EmojiEntry;
 use crate::limits::*;
 
@@ -70,6 +73,63 @@ pub fn search_prefix(input: &str) -> Result<String, ValidationError> {
     let prefix = input.trim();
     reject_hostile_text("search", prefix, false)?;
     Ok(prefix.to_lowercase())
+}
+
+/// What a message search looks for (`GET /api/search?q=`): at most 200 characters as sent,
+/// not blank, trimmed, one line, nothing invisible or direction-changing. The server reads
+/// it as a web search: words, `"quoted phrases"`, `-word` to leave out, `or`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchText(String);
+
+impl SearchText {
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let text = input.trim();
+        if text.is_empty() || input.chars().count() > SEARCH_QUERY_MAX {
+            return Err(invalid(format!("search for 1 to {SEARCH_QUERY_MAX} characters")));
+        }
+        reject_hostile_text("search", text, false)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where the next page of search results starts: the position of the last result in the
+/// order results come (newest first: by `created_at`, then by message id, both descending).
+/// Written `<created_at in microseconds since 1970>_<message id>`; PostgreSQL keeps
+/// microseconds, so the position is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: MessageId,
+}
+
+impl SearchCursor {
+    /// Up to 16 digits (until the year 2286), `_`, and a hyphenated UUID.
+    const MICROS_DIGITS_MAX: usize = 16;
+
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let bad = || invalid("before must be the next_before of a page of search results");
+        let (micros, id) = input.split_once('_').ok_or_else(bad)?;
+        if micros.is_empty()
+            || micros.len() > Self::MICROS_DIGITS_MAX
+            || !micros.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let created_at = micros.parse().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad)?;
+        // Only the hyphenated form is 36 characters long (simple, braced and URN are not).
+        let id = uuid::Uuid::try_parse(id).ok().filter(|_| id.len() == 36).ok_or_else(bad)?;
+        Ok(Self { created_at, id: MessageId(id) })
+    }
+}
+
+impl std::fmt::Display for SearchCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.created_at.timestamp_micros(), self.id.0.hyphenated())
+    }
 }
 
 /// A login name: 3–32 characters of `a-z`, `0-9` and `_`, case-insensitive (stored lower-case).
@@ -425,6 +485,45 @@ mod tests {
         assert!(search_prefix("a\0b").is_err());
         assert!(search_prefix(&"a".repeat(USERNAME_MAX + 1)).is_err());
         assert!(search_prefix(&format!(" {} ", "a".repeat(USERNAME_MAX - 1))).is_err(), "counted as sent");
+    }
+
+    #[test]
+    fn search_texts_are_one_trimmed_line_of_at_most_200() {
+        assert_eq!(
+            SearchText::parse("  \"deploy plan\" -friday ").map(|s| s.as_str().to_owned()),
+            Ok("\"deploy plan\" -friday".into())
+        );
+        assert!(SearchText::parse("   ").is_err());
+        assert!(SearchText::parse("a\nb").is_err());
+        assert!(SearchText::parse("a\0b").is_err());
+        assert!(SearchText::parse("ev\u{200b}il").is_err());
+        assert!(SearchText::parse(&"é".repeat(SEARCH_QUERY_MAX)).is_ok());
+        assert!(SearchText::parse(&format!("{} ", "é".repeat(SEARCH_QUERY_MAX))).is_err(), "counted as sent");
+    }
+
+    #[test]
+    fn search_cursors_round_trip_and_refuse_other_forms() {
+        let id = uuid::Uuid::parse_str("6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7").unwrap();
+        let cursor = SearchCursor {
+            created_at: DateTime::from_timestamp_micros(1_796_164_523_123_456).unwrap(),
+            id: MessageId(id),
+        };
+        let written = cursor.to_string();
+        assert_eq!(written, "1796164523123456_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7");
+        assert_eq!(SearchCursor::parse(&written), Ok(cursor));
+        assert_eq!(SearchCursor::parse(&written.to_uppercase()), Ok(cursor));
+        for bad in [
+            "",
+            "_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+            "+1_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+            "12345678901234567_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+            "1_6f1c2a3b4d5e4f608a7192b3c4d5e6f7",
+            "1_{6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7}",
+            "1-6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+            "1_6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7_",
+        ] {
+            assert!(SearchCursor::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
