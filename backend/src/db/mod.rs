@@ -8,6 +8,7 @@ pub mod messages;
 pub mod models;
 pub mod oidc_attempts;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod users;
 

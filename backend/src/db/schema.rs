@@ -48,6 +48,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use diesel_full_text_search::Tsvector;
+
     messages (id) {
         id -> Uuid,
         chat_id -> Uuid,
@@ -62,6 +65,7 @@ diesel::table! {
         body_html -> Text,
         system -> Nullable<Jsonb>,
         reply_to -> Nullable<Uuid>,
+        search -> Tsvector,
     }
 }
 

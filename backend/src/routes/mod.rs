@@ -15,6 +15,7 @@ pub mod messages;
 pub mod oidc;
 pub mod openapi;
 pub mod operation;
+pub mod search;
 pub mod socket;
 pub mod storage;
 pub mod tcp;
@@ -87,6 +88,7 @@ operations! {
     messages::delete,
     messages::react,
     messages::changes,
+    search::search,
     attachments::start,
     attachments::complete,
     attachments::download,

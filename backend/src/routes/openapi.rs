@@ -38,6 +38,7 @@ pub const SESSION: &str = "session";
         (name = "members", description = "Group membership and ownership"),
         (name = "messages", description = "History, sending, editing, reactions, catching up"),
         (name = "attachments", description = "File uploads, completion and downloads"),
+        (name = "search", description = "Full-text search over the messages of my chats"),
         (name = "realtime", description = "The WebSocket (protocol: docs/protocol.md)"),
         (name = "meta", description = "Health, limits and this document"),
     )

@@ -9,5 +9,6 @@ pub mod messages;
 pub mod oidc;
 pub mod presence;
 pub mod receipts;
+pub mod search;
 pub mod system;
 pub mod typing;

@@ -23,6 +23,7 @@ mod openapi;
 mod presence;
 mod receipts;
 mod replies;
+mod search;
 mod security;
 mod sessions;
 mod sockets;
