@@ -4,7 +4,7 @@
 use confab_shared::api::{
     Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
     EditMessageRequest, EmojiEntry, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message,
-    MessagePage, MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest,
+    MessagePage, MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SearchPage,
     SendMessageRequest, ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
 use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, UserId};
@@ -17,6 +17,9 @@ use web_sys::RequestCredentials;
 pub enum Page {
     Newest,
     Before(i64),
+    After(i64),
+    /// The message with this seq in context (half the page before it).
+    Around(i64),
 }
 
 pub async fn register(request: &RegisterRequest) -> Result<SessionInfo, ApiError> {
@@ -104,7 +107,19 @@ pub async fn messages(id: ChatId, page: Page, limit: u32) -> Result<MessagePage,
     let builder = match page {
         Page::Newest => builder,
         Page::Before(seq) => builder.query([("before", seq.to_string())]),
+        Page::After(seq) => builder.query([("after", seq.to_string())]),
+        Page::Around(seq) => builder.query([("around", seq.to_string())]),
     };
+    json(builder.build()).await
+}
+
+/// Messages of my chats matching `q`, newest first; `before` is the previous page's
+/// `next_before`.
+pub async fn search(q: &str, before: Option<&str>) -> Result<SearchPage, ApiError> {
+    let mut builder = get("/api/search").query([("q", q)]);
+    if let Some(before) = before {
+        builder = builder.query([("before", before)]);
+    }
     json(builder.build()).await
 }
 

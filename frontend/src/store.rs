@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use confab_shared::api::{Chat, Member, Message, Role, ServerLimits, User};
+use confab_shared::api::{Chat, Member, Message, MessagePage, Role, ServerLimits, User};
 use confab_shared::limits::PAGE_LIMIT_MAX;
 use confab_shared::ws::{ErrorEvent, Reaction, ServerEvent};
 use confab_shared::{ApiError, ChatId, ClientId, ErrorCode, MessageId, UserId};
@@ -93,6 +93,11 @@ pub struct ChatMessages {
     pub loaded: bool,
     pub has_older: bool,
     pub loading_older: bool,
+    /// A window around a message jumped to: newer messages than those held exist. Live
+    /// messages past it are not kept (they would leave a hole); newer pages load as the
+    /// reader scrolls down, and the last one makes the entry live again.
+    pub has_newer: bool,
+    pub loading_newer: bool,
     /// Missed events while the socket was down: catch up before trusting this entry.
     pub stale: bool,
     pub error: Option<String>,
@@ -125,13 +130,32 @@ impl ChatMessages {
         }
     }
 
-    /// Merges a message from a change feed: older history than what is held stays out
-    /// (it arrives fresh when that page is loaded), so the list never shows holes.
-    fn merge_change(&mut self, message: Message) {
-        if self.has_older && self.first_seq().is_some_and(|first| message.seq < first) {
-            return;
+    /// A window of history around a message (an `around` page), complete up to the
+    /// chat's change number `last_change`, with this tab's pending sends.
+    fn window(page: MessagePage, last_change: i64, pending: Vec<Pending>) -> Self {
+        let mut entry = Self {
+            pending,
+            loaded: true,
+            has_older: page.has_more,
+            has_newer: page.has_newer.unwrap_or(false),
+            last_change,
+            ..Self::default()
+        };
+        for message in page.messages {
+            entry.merge(message);
         }
-        self.merge(message);
+        entry
+    }
+
+    /// Merges a message from a change feed: history beyond what is held, older or (in a
+    /// window) newer, stays out (it arrives fresh when that page is loaded), so the list
+    /// never shows holes.
+    fn merge_change(&mut self, message: Message) {
+        let older = self.has_older && self.first_seq().is_some_and(|first| message.seq < first);
+        let newer = self.has_newer && message.seq > self.last_seq();
+        if !older && !newer {
+            self.merge(message);
+        }
     }
 
     /// Notes a live event's change number. `Some(since)` when changes were missed and
@@ -223,6 +247,15 @@ pub enum FollowUp {
     Resync,
     /// My counts in a chat changed in a way only the server can tell: refetch it.
     RefreshChat(ChatId),
+    /// A message this tab sent landed past the window on screen: show the newest.
+    ShowLatest(ChatId),
+}
+
+/// A message to bring into view and highlight (a search result, a quoted message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Focus {
+    pub chat_id: ChatId,
+    pub seq: i64,
 }
 
 /// Whether someone is online; `last_seen` when they left, if known.
@@ -256,6 +289,8 @@ pub struct Store {
     pub removed_from: RwSignal<HashMap<ChatId, String>>,
     /// Per chat, the message its composer is replying to.
     pub replying: RwSignal<HashMap<ChatId, Replying>>,
+    /// The message last jumped to (`show_message`).
+    pub focus: RwSignal<Option<Focus>>,
 }
 
 impl Store {
@@ -279,6 +314,7 @@ impl Store {
             uploads: RwSignal::new(BTreeMap::new()),
             removed_from: RwSignal::new(HashMap::new()),
             replying: RwSignal::new(HashMap::new()),
+            focus: RwSignal::new(None),
         }
     }
 
@@ -296,6 +332,7 @@ impl Store {
         self.messages.set(HashMap::new());
         self.removed_from.set(HashMap::new());
         self.open_chat.set(None);
+        self.focus.set(None);
         self.session.set(Session::SignedOut);
     }
 
@@ -382,14 +419,18 @@ impl Store {
                 self.messages.update(|all| {
                     let Some(entry) = all.get_mut(&message.chat_id) else { return };
                     let last = entry.last_seq();
-                    let seq_gap = entry.loaded && !entry.stale && message.seq > last + 1;
+                    let seq_gap = entry.loaded && !entry.stale && !entry.has_newer && message.seq > last + 1;
                     match entry.note_change(message.change_seq) {
                         Some(since) => follow_ups.push(FollowUp::CatchUp { chat_id: message.chat_id, since }),
                         None if seq_gap => follow_ups
                             .push(FollowUp::CatchUp { chat_id: message.chat_id, since: entry.last_change }),
                         None => {}
                     }
-                    entry.merge(message);
+                    if !entry.has_newer {
+                        entry.merge(message);
+                    } else if entry.pending.iter().any(|p| p.client_id == message.client_id) {
+                        follow_ups.push(FollowUp::ShowLatest(message.chat_id));
+                    }
                 });
             }
             ServerEvent::MessageUpdated { message } => {
@@ -532,6 +573,7 @@ impl Store {
                 FollowUp::SignOut => self.session_ended(),
                 FollowUp::Resync => self.resync(),
                 FollowUp::RefreshChat(chat_id) => self.load_chat(chat_id),
+                FollowUp::ShowLatest(chat_id) => self.show_latest(chat_id),
             }
         }
     }
@@ -704,7 +746,8 @@ impl Store {
         spawn_local(async move {
             let result = api::messages(chat_id, Page::Before(before), PAGE_SIZE).await;
             let failed = result.is_err();
-            store.merge_page(chat_id, result, |entry, has_more| entry.has_older = has_more);
+            let still_first = move |entry: &ChatMessages| entry.first_seq() == Some(before);
+            store.merge_next_to(chat_id, result, still_first, |entry, has_more| entry.has_older = has_more);
             store.messages.update(|all| {
                 if let Some(entry) = all.get_mut(&chat_id) {
                     entry.loading_older = false;
@@ -713,6 +756,71 @@ impl Store {
                     }
                 }
             });
+        });
+    }
+
+    /// Shows the message `seq` of a chat in context (a search result, a quoted message):
+    /// it becomes the focus, and unless it is held already the page around it replaces
+    /// what is held (a window, see [`ChatMessages::has_newer`]).
+    pub async fn show_message(&self, chat_id: ChatId, seq: i64) -> Result<(), ApiError> {
+        self.focus.set(Some(Focus { chat_id, seq }));
+        if self.messages.with_untracked(|all| all.get(&chat_id).is_some_and(|e| e.by_seq.contains_key(&seq)))
+        {
+            return Ok(());
+        }
+        // Promise 4: the chat's change position, read before the page, is where catching
+        // up starts: whatever changes while the page is read is fetched again, never lost.
+        let since = api::chat(chat_id).await?.last_change;
+        let page = api::messages(chat_id, Page::Around(seq), PAGE_SIZE).await?;
+        self.messages.try_update(|all| {
+            let entry = all.entry(chat_id).or_default();
+            *entry = ChatMessages::window(page, since, std::mem::take(&mut entry.pending));
+        });
+        Ok(())
+    }
+
+    /// Back from a window to the newest messages: what is held is dropped (pending sends
+    /// stay) and the newest page fetched.
+    pub fn show_latest(&self, chat_id: ChatId) {
+        self.messages.update(|all| {
+            let entry = all.entry(chat_id).or_default();
+            *entry = ChatMessages { pending: std::mem::take(&mut entry.pending), ..ChatMessages::default() };
+        });
+        self.load_newest(chat_id);
+    }
+
+    /// In a window, fetches the page after the newest message held. The last page makes
+    /// the entry live again; live messages that arrived meanwhile were not kept, so what
+    /// changed since the request is fetched too.
+    pub fn load_newer(&self, chat_id: ChatId) {
+        let mut from = None;
+        self.messages.update(|all| {
+            if let Some(entry) = all.get_mut(&chat_id)
+                && entry.has_newer
+                && !entry.loading_newer
+            {
+                entry.loading_newer = true;
+                from = Some((entry.last_seq(), entry.last_change));
+            }
+        });
+        let Some((after, since)) = from else { return };
+        let store = *self;
+        spawn_local(async move {
+            let result = api::messages(chat_id, Page::After(after), PAGE_SIZE).await;
+            let mut missed = false;
+            let still_last = move |entry: &ChatMessages| entry.has_newer && entry.last_seq() == after;
+            store.merge_next_to(chat_id, result, still_last, |entry, has_more| {
+                entry.has_newer = has_more;
+                missed = !has_more && entry.last_change > since;
+            });
+            store.messages.try_update(|all| {
+                if let Some(entry) = all.get_mut(&chat_id) {
+                    entry.loading_newer = false;
+                }
+            });
+            if missed {
+                store.catch_up(chat_id, since);
+            }
         });
     }
 
@@ -788,6 +896,22 @@ impl Store {
                 };
                 self.messages.try_update(|all| all.entry(chat_id).or_default().error = Some(text));
             }
+        }
+    }
+
+    /// Merges a page fetched next to what the chat held when it was asked for, if `still`
+    /// says it holds that yet: a jump meanwhile (`show_message`, `show_latest`) replaced
+    /// what was held, and the page would leave a hole in it.
+    fn merge_next_to(
+        &self,
+        chat_id: ChatId,
+        result: Result<MessagePage, ApiError>,
+        still: impl Fn(&ChatMessages) -> bool,
+        then: impl FnOnce(&mut ChatMessages, bool),
+    ) {
+        let fits = self.messages.with_untracked(|all| all.get(&chat_id).is_some_and(&still));
+        if fits || result.is_err() {
+            self.merge_page(chat_id, result, then);
         }
     }
 

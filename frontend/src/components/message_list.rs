@@ -4,7 +4,9 @@
 //! opens there), and "Jump to latest" when scrolled up. Loads older pages at the top
 //! (keeping the scroll position), follows new messages at the bottom, marks the chat read
 //! while it is visible at the bottom, and offers edit, delete and reactions on the message
-//! under the pointer or the keyboard (arrow keys move between messages).
+//! under the pointer or the keyboard (arrow keys move between messages). A message jumped
+//! to (`Store::focus`: a search result, a quote) is brought into view, focused and
+//! highlighted; in a window around it, newer pages load at the bottom.
 
 use chrono::{DateTime, Utc};
 use confab_shared::api::{Attachment, Chat, ChatKind, User};
@@ -273,6 +275,15 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             .messages
             .with(|all| all.get(&chat_id).map(|e| (e.loaded, e.has_older, e.loading_older, e.error.clone())))
     });
+    // (has_newer, loading_newer): a window around a message jumped to.
+    let newer_state = Memo::new(move |_| {
+        store
+            .messages
+            .with(|all| all.get(&chat_id).map_or((false, false), |e| (e.has_newer, e.loading_newer)))
+    });
+    let focus = Memo::new(move |_| store.focus.get().filter(|f| f.chat_id == chat_id).map(|f| f.seq));
+    // The focus already brought into view: only once, the reader moves on from there.
+    let focus_shown = StoredValue::new(None::<i64>);
     let loaded = move || page_state.with(|s| s.as_ref().is_some_and(|s| s.0));
     Effect::new(move |captured: Option<bool>| {
         if captured == Some(true) {
@@ -325,22 +336,34 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             bottom.try_set(is_bottom);
         }
     };
+    let load_newer = move || {
+        if newer_state.get_untracked() == (true, false) {
+            // The page lands below the reader, who stays where they are.
+            at_bottom.set_value(false);
+            store.load_newer(chat_id);
+        }
+    };
     let on_scroll = move |_| {
         let Some(el) = list_ref.get_untracked() else { return };
         note_position(&el);
         if el.scroll_top() < EDGE_PX {
             load_older();
         }
+        if at_bottom.get_value() {
+            load_newer();
+        }
     };
 
-    // After the rows change: open at the "New" divider (or the bottom) once the first page
-    // is in; then keep the view still when older messages were put on top, and follow new
-    // ones at the bottom when the reader was there (or just sent one).
+    // After the rows change: bring a message jumped to into view; otherwise open at the
+    // "New" divider (or the bottom) once the first page is in; then keep the view still
+    // when older messages were put on top, and follow new ones at the bottom when the
+    // reader was there (or just sent one).
     let positioned = StoredValue::new(false);
     Effect::new(move |previous: Option<(Option<ClientId>, Option<ClientId>)>| {
         let (first, last, last_mine) = rows.with(|r| {
             (r.first().map(|r| r.client_id), r.last().map(|r| r.client_id), r.last().is_some_and(|r| r.mine))
         });
+        let focus = focus.get().filter(|seq| focus_shown.get_value() != Some(*seq));
         let (previous_first, previous_last) = previous.unwrap_or_default();
         // The frame may come after this list is gone (the chat closed, signed out): every
         // access below is a `try_`, which finds nothing then.
@@ -350,7 +373,13 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         }
         request_animation_frame(move || {
             let Some(el) = list_ref.try_get_untracked().flatten() else { return };
-            if first_page {
+            if let Some(seq) = focus
+                && show_seq(&el, seq)
+            {
+                focus_shown.try_set_value(Some(seq));
+                anchor.try_set_value(None);
+                note_position(&el);
+            } else if first_page {
                 match el.query_selector("[data-testid=unread-divider]").ok().flatten() {
                     Some(divider) => divider.scroll_into_view_with_bool(true),
                     None => el.set_scroll_top(el.scroll_height()),
@@ -415,7 +444,11 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         rows.with(|rows| rows.iter().filter(|r| !r.mine && r.seq.is_some_and(|seq| seq > seen)).count())
     });
     let jump_to_latest = move |_| {
-        if let Some(el) = list_ref.get_untracked() {
+        if newer_state.get_untracked().0 {
+            // In a window around an older message: the newest page replaces it.
+            at_bottom.set_value(true);
+            store.show_latest(chat_id);
+        } else if let Some(el) = list_ref.get_untracked() {
             let options = web_sys::ScrollToOptions::new();
             options.set_top(f64::from(el.scroll_height()));
             options.set_behavior(web_sys::ScrollBehavior::Smooth);
@@ -516,6 +549,19 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             <For each=move || rows.get() key=|row| row.clone() let:row>
                 <MessageRow chat_id=chat_id row=row />
             </For>
+            <Show when=move || newer_state.get().0>
+                <div class="history-edge newer">
+                    <button
+                        type="button"
+                        class="link"
+                        data-testid="load-newer"
+                        disabled=move || newer_state.get().1
+                        on:click=move |_| load_newer()
+                    >
+                        {move || if newer_state.get().1 { "Loading…" } else { "Load newer messages" }}
+                    </button>
+                </div>
+            </Show>
             <Show when=move || ui.error.read().is_some()>
                 <p class="form-error action-error" role="alert" data-testid="message-action-error">
                     {move || ui.error.get().unwrap_or_default()}
@@ -569,6 +615,10 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
     };
     let id = row.id;
     let editing = move || id.is_some() && ui.editing.get() == id;
+    let seq = row.seq;
+    let focused = move || {
+        seq.is_some() && store.focus.get().is_some_and(|f| f.chat_id == chat_id && Some(f.seq) == seq)
+    };
 
     let save_edit = move || {
         let Some(message_id) = id else { return };
@@ -806,7 +856,15 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                 class="reply-quote"
                 data-testid="reply-quote"
                 title="Show the message this answers"
-                on:click=move |_| show_message(seq)
+                on:click=move |_| {
+                    spawn_local(async move {
+                        if let Err(e) = store.show_message(chat_id, seq).await
+                            && !store.signed_out_by(&e)
+                        {
+                            ui.error.try_set(Some(format!("Could not show that message: {}", e.message)));
+                        }
+                    });
+                }
             >
                 <span class="quote-sender">{quote.sender}</span>
                 " "
@@ -828,6 +886,7 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                 class:grouped=row.grouped
                 class:menu-open=move || ui.menu.get() == Some(client_id)
                 class:is-deleted=row.deleted
+                class:focused=focused
                 data-testid="message"
                 data-seq=row.seq.map(|seq| seq.to_string())
                 data-status=row.status.as_str()
@@ -958,16 +1017,23 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
     .into_any()
 }
 
-/// Scrolls to a loaded message and focuses it (a reply's quote leads there).
-fn show_message(seq: i64) {
-    let found = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector(&format!("article.message[data-seq=\"{seq}\"]")).ok().flatten())
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(message) = found {
-        message.scroll_into_view_with_bool(true);
-        let _ = message.focus();
-    }
+/// Brings the row of message `seq` to the middle of the list and focuses it (its actions
+/// are then a Tab away); false when it is not on the list.
+fn show_seq(list: &web_sys::HtmlDivElement, seq: i64) -> bool {
+    let selector = format!("article.message[data-seq=\"{seq}\"]");
+    let Some(row) = list
+        .query_selector(&selector)
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return false;
+    };
+    let _ = row.focus();
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    row.scroll_into_view_with_scroll_into_view_options(&options);
+    true
 }
 
 /// Puts the cursor in the composer (after choosing what to reply to).

@@ -10,3 +10,4 @@ pub mod emoji_picker;
 pub mod message_list;
 pub mod modal;
 pub mod new_chat;
+pub mod search;

@@ -15,6 +15,7 @@ use crate::components::composer::{Composer, file_list};
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::message_list::MessageList;
 use crate::components::new_chat::NewChatDialog;
+use crate::components::search::MessageSearch;
 use crate::store::{Session, Store};
 use crate::{format, notify, uploads};
 
@@ -65,6 +66,7 @@ pub fn ChatLayout() -> impl IntoView {
                 <button class="primary new-chat" data-testid="new-chat-button" on:click=move |_| dialog_open.set(true)>
                     "New chat"
                 </button>
+                <MessageSearch />
                 <Show when=move || notifications_offer.get()>
                     <div class="notifications-offer" role="region" aria-label="Notifications">
                         <p>"Get notified of new messages while confab is in the background?"</p>

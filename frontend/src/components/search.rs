@@ -1,0 +1,227 @@
+//! Message search in the sidebar: a search box, then the messages of my chats that match,
+//! newest first, a page at a time. A result opens its chat at that message, in context
+//! (`Store::show_message`), where the message list brings it into view and highlights it.
+
+use confab_shared::api::SearchHit;
+use confab_shared::limits::SEARCH_QUERY_MAX;
+use confab_shared::validate::SearchText;
+use confab_shared::{ApiError, MessageId};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api;
+use crate::format;
+use crate::store::Store;
+
+/// The results of one search so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Found {
+    query: String,
+    hits: Vec<SearchHit>,
+    /// Where the next page starts; `None` once every result is here.
+    next_before: Option<String>,
+}
+
+/// What one result shows; a row is rebuilt only when this changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Row {
+    id: MessageId,
+    hit_index: usize,
+    chat: String,
+    sender: String,
+    time: String,
+    full_time: String,
+    /// HTML from the server: the body escaped, the matches in `<mark>`.
+    snippet: String,
+}
+
+#[component]
+pub fn MessageSearch() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let navigate = use_navigate();
+    let text = RwSignal::new(String::new());
+    let found = RwSignal::new(None::<Found>);
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    // Only the answer to the latest request may change the results.
+    let latest = StoredValue::new(0u64);
+
+    let fetch = move |query: String, before: Option<String>| {
+        latest.update_value(|n| *n += 1);
+        let request = latest.get_value();
+        loading.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let page = api::search(&query, before.as_deref()).await;
+            if latest.try_get_value() != Some(request) {
+                return;
+            }
+            loading.try_set(false);
+            match page {
+                Ok(page) => found.update(|found| {
+                    let found = found.get_or_insert_with(|| Found { query, ..Found::default() });
+                    found.hits.extend(page.results);
+                    found.next_before = page.next_before;
+                }),
+                Err(e) => fail(store, error, &e),
+            }
+        });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match SearchText::parse(&text.get_untracked()) {
+            Ok(query) => {
+                found.set(None);
+                fetch(query.as_str().to_owned(), None);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+    let load_more = move |_| {
+        let next = found
+            .with_untracked(|f| f.as_ref().and_then(|f| Some((f.query.clone(), f.next_before.clone()?))));
+        if let Some((query, before)) = next {
+            fetch(query, Some(before));
+        }
+    };
+    let close = move || {
+        latest.update_value(|n| *n += 1);
+        text.set(String::new());
+        found.set(None);
+        loading.set(false);
+        error.set(None);
+    };
+
+    let rows = Memo::new(move |_| {
+        let me = store.me().map(|u| u.id);
+        found.with(|found| {
+            let Some(found) = found else { return Vec::new() };
+            store.chats.with(|list| {
+                found
+                    .hits
+                    .iter()
+                    .enumerate()
+                    .map(|(hit_index, hit)| {
+                        let chat = list.get(hit.chat_id);
+                        Row {
+                            id: hit.message.id,
+                            hit_index,
+                            chat: chat.map(|c| format::chat_name(c, me)).unwrap_or_default(),
+                            sender: format::member_name(chat, hit.message.sender_id),
+                            time: format::short_time(hit.message.created_at),
+                            full_time: format::full_time(hit.message.created_at),
+                            snippet: hit.snippet.clone(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let open = Callback::new(move |hit_index: usize| {
+        let Some(hit) = found.with_untracked(|f| f.as_ref().and_then(|f| f.hits.get(hit_index).cloned()))
+        else {
+            return;
+        };
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match store.show_message(hit.chat_id, hit.message.seq).await {
+                Ok(()) => navigate(&format!("/chats/{}", hit.chat_id), Default::default()),
+                Err(e) => fail(store, error, &e),
+            }
+        });
+    });
+    let summary = move || {
+        found.with(|found| {
+            let found = found.as_ref()?;
+            Some(match (found.hits.len(), found.next_before.is_some()) {
+                (0, _) => format!("No messages match “{}”.", found.query),
+                (1, false) => format!("1 message matches “{}”.", found.query),
+                (n, false) => format!("{n} messages match “{}”.", found.query),
+                (n, true) => format!("The newest {n} messages matching “{}”.", found.query),
+            })
+        })
+    };
+
+    view! {
+        <div class="message-search">
+            <form role="search" class="search-form" on:submit=submit>
+                <input
+                    type="search"
+                    data-testid="search-input"
+                    placeholder="Search messages"
+                    aria-label="Search messages"
+                    maxlength=SEARCH_QUERY_MAX.to_string()
+                    prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            close();
+                        }
+                    }
+                />
+            </form>
+            <Show when=move || found.read().is_some() || loading.get() || error.read().is_some()>
+                <section class="search-results" aria-label="Search results" data-testid="search-results">
+                    <header class="search-results-header">
+                        <p class="hint" role="status">
+                            {move || if loading.get() { Some("Searching…".to_owned()) } else { summary() }}
+                        </p>
+                        <button type="button" class="link" data-testid="search-close" on:click=move |_| close()>
+                            "Close"
+                        </button>
+                    </header>
+                    {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <ul class="search-hits">
+                        <For each=move || rows.get() key=|row| row.clone() let:row>
+                            <SearchResult row=row on_open=open />
+                        </For>
+                    </ul>
+                    <Show when=move || found.with(|f| f.as_ref().is_some_and(|f| f.next_before.is_some()))>
+                        <button
+                            type="button"
+                            class="secondary small"
+                            data-testid="search-more"
+                            disabled=move || loading.get()
+                            on:click=load_more
+                        >
+                            "Load more"
+                        </button>
+                    </Show>
+                </section>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn SearchResult(row: Row, on_open: Callback<usize>) -> impl IntoView {
+    let hit_index = row.hit_index;
+    view! {
+        <li>
+            <button
+                type="button"
+                class="search-hit"
+                data-testid="search-result"
+                data-message-id=row.id.to_string()
+                on:click=move |_| on_open.run(hit_index)
+            >
+                <span class="search-hit-top">
+                    <span class="search-hit-chat">{row.chat}</span>
+                    <time title=row.full_time>{row.time}</time>
+                </span>
+                <span class="search-hit-sender">{row.sender}</span>
+                // Only the snippet is inserted as HTML: the server escaped the body and marked
+                // the matches with bare `<mark>` tags, and nothing else survives its sanitiser.
+                <span class="search-hit-snippet" data-testid="search-snippet" inner_html=row.snippet></span>
+            </button>
+        </li>
+    }
+}
+
+/// Shows what went wrong, unless the session is gone (then the app signs out).
+fn fail(store: Store, error: RwSignal<Option<String>>, e: &ApiError) {
+    if !store.signed_out_by(e) {
+        error.try_set(Some(e.message.clone()));
+    }
+}
