@@ -437,18 +437,50 @@ pub struct MessagePage {
 /// `GET /api/search?q=&chat_id=&before=`: messages of the chats I am a member of that
 /// match `q`, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct SearchQuery {
-    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::openapi::search_text))]
     pub q: String,
     /// Only this chat (404 unless I am a member).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<ChatId>,
     /// The next page: the previous page's `next_before`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::openapi::search_cursor))]
     pub before: Option<String>,
+}
+
+/// Written out: the derive drops `required` from a parameter whose schema comes from a
+/// function, and `q` is required.
+#[cfg(feature = "openapi")]
+impl utoipa::IntoParams for SearchQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::Required;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+
+        let parameter = |name: &str, required: Required, description: &str, schema: Object| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(required)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        };
+        let uuid = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        vec![
+            parameter("q", Required::True, "What to look for", crate::schema::openapi::search_text()),
+            parameter("chat_id", Required::False, "Only this chat (404 unless I am a member)", uuid.build()),
+            parameter(
+                "before",
+                Required::False,
+                "The next page: the previous page's `next_before`",
+                crate::schema::openapi::search_cursor(),
+            ),
+        ]
+    }
 }
 
 /// One message found, with the words that matched highlighted.

@@ -168,6 +168,15 @@ async fn the_schemas_carry_the_validators_limits() {
     let schemas = &doc["components"]["schemas"];
     let history = &doc["paths"]["/api/chats/{chat_id}/messages"]["get"]["parameters"];
     let limit = history.as_array().and_then(|p| p.iter().find(|p| p["name"] == "limit")).expect("limit");
+    let search = &doc["paths"]["/api/search"]["get"]["parameters"];
+    let search_param = |name: &str| {
+        search
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == name))
+            .cloned()
+            .expect("a search parameter")
+    };
+    let (q, before) = (search_param("q"), search_param("before"));
     let group = schemas["CreateChatRequest"]["oneOf"]
         .as_array()
         .and_then(|v| v.iter().find(|v| v["properties"]["kind"]["enum"][0] == "group"))
@@ -185,11 +194,14 @@ async fn the_schemas_carry_the_validators_limits() {
         (&schemas["ReactionRequest"]["properties"]["emoji"], schema::reaction_emoji()),
         (&group["properties"]["title"], schema::chat_title()),
         (&schemas["RenameChatRequest"]["properties"]["title"], schema::chat_title()),
+        (&q["schema"], schema::search_text()),
+        (&before["schema"], schema::search_cursor()),
     ];
     for (documented, rule) in rules {
         assert_eq!(documented["pattern"], rule.pattern, "{documented:#}");
         assert_eq!(documented["maxLength"].as_u64().map(|n| n as usize), rule.max_length);
     }
+    assert_eq!((&q["required"], &before["required"]), (&Value::Bool(true), &Value::Bool(false)));
     assert_eq!(group["properties"]["member_ids"]["maxItems"], GROUP_INITIAL_MEMBERS_MAX);
     assert_eq!(doc["components"]["securitySchemes"]["session"]["in"], "cookie");
     assert_eq!(doc["components"]["securitySchemes"]["session"]["name"], "confab_session");
