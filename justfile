@@ -83,12 +83,17 @@ lint:
     cargo clippy -p confab-frontend --target wasm32-unknown-unknown -- -D warnings
 
 # Load figures: its own durable PostgreSQL, Redis and nodes (server side pinned to CPU 0, the
-# generator to CPU 1), the standard scenarios; writes bench/results/<date>.json and .md.
+# generator to CPU 1), the standard scenarios (message search over 100k messages last);
+# writes bench/results/<date>.json and .md.
 # Flags go to confab-load (`just bench --help`), e.g. `just bench --scenarios fanout --fanout-rates 1000`.
 bench *ARGS:
     cargo build --release -p confab-backend --bin confab -p confab-loadtest --bin confab-load
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true; target="$(realpath "${CARGO_TARGET_DIR:-target}")"; \
         "$target/release/confab-load" --server-bin "$target/release/confab" --out bench/results {{ARGS}}
+
+# Message-search figures alone: p50/p99 of GET /api/search over 100k messages (flags as for `bench`).
+bench-search *ARGS:
+    just bench --scenarios search {{ARGS}}
 
 # Server RSS after N registrations and N logins (the password hasher's memory bound).
 bench-logins N="1000":

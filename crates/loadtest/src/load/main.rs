@@ -33,7 +33,8 @@ usage: confab-load [flags]
 
 Starts a durable PostgreSQL, Redis and confab nodes, runs the load scenarios and writes
 <out>/<YYYY-MM-DD>.json and .md (<YYYY-MM-DD>-quick.* with --quick).
-Scenarios (in this order): idle, handshakes, fanout, history, allsend, ingest, two_nodes.
+Scenarios (in this order): idle, handshakes, fanout, history, allsend, ingest, two_nodes,
+search.
 
   --scenarios LIST         comma-separated subset (default: all)
   --quick                  small sizes and short windows: a smoke test in about a minute
@@ -52,6 +53,10 @@ Scenarios (in this order): idle, handshakes, fanout, history, allsend, ingest, t
   --hold N                 sockets held during the handshake test (default 10000)
   --handshake-secs S       (default 10)       --handshake-concurrency N per worker (default 64)
   --two-node-rates LIST    (default 1000,2000)
+  --search-messages N      messages to search (default 100000), in --search-chats N
+                           (default 200) groups of --search-room N (default 25) among
+                           --search-users N (default 1000)
+  --search-rate R          searches/s, each kind of query in its own step (default 50)
   --ladder-stop-lost F     stop a ladder after a step losing more than this share (default 0.05)
   --per-worker N           sockets per worker process (default 7500)
   --server-bin PATH        the confab binary (default: next to this one)
@@ -107,6 +112,11 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
         handshake_s: 10.0,
         handshake_concurrency: 64,
         two_node_rates: vec![1000.0, 2000.0],
+        search_messages: 100_000,
+        search_chats: 200,
+        search_room: 25,
+        search_users: 1_000,
+        search_rate: 50.0,
         per_worker: 7_500,
         connect_concurrency: 128,
         ladder_stop_lost: 0.05,
@@ -162,6 +172,8 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
                 o.handshake_s = 2.0;
                 o.handshake_concurrency = 8;
                 o.two_node_rates = vec![100.0];
+                o.search_messages = 10_000;
+                o.search_rate = 20.0;
             }
             "--warmup" => o.warm_s = value()?.parse()?,
             "--duration" => o.measure_s = value()?.parse()?,
@@ -181,6 +193,11 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
             "--handshake-secs" => o.handshake_s = value()?.parse()?,
             "--handshake-concurrency" => o.handshake_concurrency = value()?.parse()?,
             "--two-node-rates" => o.two_node_rates = list(&value()?)?,
+            "--search-messages" => o.search_messages = value()?.parse()?,
+            "--search-chats" => o.search_chats = value()?.parse()?,
+            "--search-room" => o.search_room = value()?.parse()?,
+            "--search-users" => o.search_users = value()?.parse()?,
+            "--search-rate" => o.search_rate = value()?.parse()?,
             "--ladder-stop-lost" => o.ladder_stop_lost = value()?.parse()?,
             "--per-worker" => o.per_worker = value()?.parse::<usize>()?.clamp(1, 9_000),
             "--server-bin" => args.server_bin = Some(value()?.into()),

@@ -1,7 +1,8 @@
 //! The standard scenarios of `just bench`, each seeding its own users and chats, opening
 //! its sockets through a fleet of workers, measuring a window after a warm-up, and turning
 //! what it saw into `Row`s: idle sockets, fan-out ladder, every member sending, durable
-//! ingest, history pages under load, handshakes while holding sockets, two nodes.
+//! ingest, history pages under load, handshakes while holding sockets, two nodes, and
+//! message search over 100k messages.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::fleet::{Fleet, Merged};
 use crate::proto::{self, SocketSpec};
 use crate::report::{Cpu, Row, set_latency};
-use crate::seed::{SeedUser, Seeder};
+use crate::seed::{SeedUser, Seeder, VOCABULARY};
 use crate::stack::Stack;
 use crate::sys;
 use crate::worker::now_us;
@@ -39,6 +40,13 @@ pub struct Options {
     pub handshake_s: f64,
     pub handshake_concurrency: usize,
     pub two_node_rates: Vec<f64>,
+    /// Messages searched, in `search_chats` groups of `search_room` among `search_users`.
+    pub search_messages: usize,
+    pub search_chats: usize,
+    pub search_room: usize,
+    pub search_users: usize,
+    /// Searches/s, open loop, each kind of query in its own step.
+    pub search_rate: f64,
     pub per_worker: usize,
     pub connect_concurrency: usize,
     /// A ladder stops after a step that lost more than this share of its deliveries.
@@ -48,11 +56,12 @@ pub struct Options {
 /// Share of a core other processes may use during a window before it counts as disturbed.
 pub const DISTURBED: f64 = 0.15;
 
-pub const ALL: &[&str] = &["idle", "handshakes", "fanout", "history", "allsend", "ingest", "two_nodes"];
+pub const ALL: &[&str] =
+    &["idle", "handshakes", "fanout", "history", "allsend", "ingest", "two_nodes", "search"];
 
 /// Runs the chosen scenarios in order, appending rows as they come (kept on failure).
 pub async fn run_all(stack: &mut Stack, o: &Options, rows: &mut Vec<Row>) -> anyhow::Result<()> {
-    let mut ctx = Ctx { seeder: Seeder::connect(&stack.database_url).await?, run: 0, gid: 0 };
+    let mut ctx = Ctx { seeder: Seeder::connect(&stack.database_url).await?, run: 0, gid: 0, corpus: None };
     for name in ALL.iter().filter(|n| o.scenarios.iter().any(|s| s == *n)) {
         let started = Instant::now();
         // A scenario that other processes disturbed runs once more (its rows replaced).
@@ -116,6 +125,7 @@ async fn scenario(
             ladder(stack, o, ctx, rows, Shape::fanout(o, "two_nodes", ports, &o.two_node_rates)).await?;
             compare_two_nodes(rows);
         }
+        "search" => search(stack, o, ctx, rows).await?,
         _ => {}
     }
     Ok(())
@@ -127,6 +137,8 @@ struct Ctx {
     run: u32,
     /// Socket ids, unique over the whole run.
     gid: u32,
+    /// The search scenario's users and messages, seeded once (a disturbed run reuses them).
+    corpus: Option<Vec<SeedUser>>,
 }
 
 impl Ctx {
@@ -276,14 +288,14 @@ async fn step(
     ctx: &mut Ctx,
     fleet: &mut Fleet,
     rate: f64,
-    history: Option<&HistoryLoad>,
-) -> anyhow::Result<(Merged, Cpu, u64, Option<HistoryResult>, f64)> {
+    side_load: Option<&RequestLoad>,
+) -> anyhow::Result<(Merged, Cpu, u64, Option<RequestResult>, f64)> {
     let run = ctx.next_run();
     let (warm, measure) = (secs(o.warm_s), secs(o.measure_s));
     let start_us = now_us() + 300_000;
     let end_us = fleet.start_run(run, start_us, warm, measure, rate)?;
     let win_start = start_us + warm.as_micros() as u64;
-    let side = history.map(|h| tokio::spawn(h.clone().run(win_start, end_us)));
+    let side = side_load.map(|load| tokio::spawn(load.clone().run(win_start, end_us)));
     sleep_until_us(win_start).await;
     let before = sample(stack, &[fleet]);
     sleep_until_us(end_us).await;
@@ -293,7 +305,7 @@ async fn step(
     let drained = fleet.drain(secs(o.drain_s), Duration::from_secs(20)).await?;
     let merged = fleet.collect(unsent).await?;
     let side = match side {
-        Some(task) => Some(task.await.context("history load")??),
+        Some(task) => Some(task.await.context("side load")??),
         None => None,
     };
     Ok((merged, cpu_between(&before, &after), rss, side, drained.as_secs_f64()))
@@ -531,25 +543,26 @@ async fn ingest(stack: &mut Stack, o: &Options, ctx: &mut Ctx, rows: &mut Vec<Ro
     Ok(())
 }
 
-/// History pages requested at a fixed rate, open loop, by members of the rooms.
+/// GET requests (history pages, searches) at a fixed rate, open loop, each with its
+/// member's session.
 #[derive(Clone)]
-struct HistoryLoad {
+struct RequestLoad {
     client: reqwest::Client,
     /// (url, cookie)
     targets: Vec<(String, String)>,
     rate: f64,
 }
 
-struct HistoryResult {
+struct RequestResult {
     latency: Histogram<u64>,
     ok: u64,
     failed: u64,
     first_error: Option<String>,
 }
 
-impl HistoryLoad {
-    async fn run(self, start_us: u64, end_us: u64) -> anyhow::Result<HistoryResult> {
-        let mut result = HistoryResult { latency: proto::new_hist()?, ok: 0, failed: 0, first_error: None };
+impl RequestLoad {
+    async fn run(self, start_us: u64, end_us: u64) -> anyhow::Result<RequestResult> {
+        let mut result = RequestResult { latency: proto::new_hist()?, ok: 0, failed: 0, first_error: None };
         if self.targets.is_empty() || self.rate <= 0.0 {
             return Ok(result);
         }
@@ -609,7 +622,7 @@ async fn history(stack: &mut Stack, o: &Options, ctx: &mut Ctx, rows: &mut Vec<R
             })
         })
         .collect();
-    let load = HistoryLoad {
+    let load = RequestLoad {
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(512)
@@ -650,6 +663,111 @@ async fn history(stack: &mut Stack, o: &Options, ctx: &mut Ctx, rows: &mut Vec<R
     rows.push(row);
     fleet.close();
     Ok(())
+}
+
+/// Message search: `search_messages` messages (seeded in one statement, see
+/// `Seeder::messages`) in groups whose members are each in a few of them, then
+/// `GET /api/search` at `search_rate` by those members, one step per kind of query.
+async fn search(stack: &mut Stack, o: &Options, ctx: &mut Ctx, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    let port = node_port(stack, 1)?;
+    let seeded = match ctx.corpus.take() {
+        Some(users) => users,
+        None => seed_corpus(o, ctx).await?,
+    };
+    let users = ctx.corpus.insert(seeded);
+    stack.settle(Duration::from_secs(20)).await;
+    let client =
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(512).build()?;
+    let memberships = o.search_chats * o.search_room / o.search_users.max(1);
+    for (kind, queries) in search_queries() {
+        let targets = users
+            .iter()
+            .zip(queries.iter().cycle())
+            .map(|(user, q)| {
+                let url = reqwest::Url::parse_with_params(
+                    &format!("http://127.0.0.1:{port}/api/search"),
+                    [("q", q)],
+                )?;
+                Ok((url.to_string(), format!("confab_session={}", user.token)))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let load = RequestLoad { client: client.clone(), targets, rate: o.search_rate };
+        eprintln!("confab-load:   {kind}: {:.0} searches/s", o.search_rate);
+        let start_us = now_us() + 300_000;
+        let win_start = start_us + secs(o.warm_s).as_micros() as u64;
+        let end_us = win_start + secs(o.measure_s).as_micros() as u64;
+        let warm_up = tokio::spawn(load.clone().run(start_us, win_start));
+        let measured = tokio::spawn(load.run(win_start, end_us));
+        sleep_until_us(win_start).await;
+        let before = sample(stack, &[]);
+        sleep_until_us(end_us).await;
+        let after = sample(stack, &[]);
+        warm_up.await.context("search warm-up")??;
+        let result = measured.await.context("search load")??;
+        let mut row = Row {
+            scenario: "search".into(),
+            label: format!("{kind}, {:.0}/s", o.search_rate),
+            nodes: 1,
+            rate: Some(o.search_rate),
+            window_s: o.measure_s,
+            server_rss_bytes: Some(nodes_rss(stack)),
+            cpu: Some(cpu_between(&before, &after)),
+            first_error: result.first_error,
+            notes: vec![
+                format!(
+                    "{} messages in {} chats of {}; each of {} users in {memberships} chats; q like {:?}",
+                    o.search_messages,
+                    o.search_chats,
+                    o.search_room,
+                    o.search_users,
+                    queries.first().cloned().unwrap_or_default()
+                ),
+                format!("{} searches ok, {} failed", result.ok, result.failed),
+            ],
+            ..Default::default()
+        };
+        set_latency(&mut row, &result.latency, "search, a page of 20 (response − scheduled request)");
+        rows.push(row);
+    }
+    Ok(())
+}
+
+/// Users in groups of `search_room` (group c holds the users from c·stride on, so each
+/// user is in a few of them), and the messages.
+async fn seed_corpus(o: &Options, ctx: &mut Ctx) -> anyhow::Result<Vec<SeedUser>> {
+    anyhow::ensure!(o.search_users > 0 && o.search_chats > 0, "search needs users and chats");
+    let users = ctx.seeder.users(o.search_users).await?;
+    let stride = (o.search_users / o.search_chats).max(1);
+    let groups: Vec<Vec<&SeedUser>> = (0..o.search_chats)
+        .map(|c| (0..o.search_room).map(|j| &users[(c * stride + j) % users.len()]).collect())
+        .collect();
+    let chats = ctx.seeder.groups(&groups).await?;
+    let started = Instant::now();
+    ctx.seeder.messages(&chats, o.search_messages).await?;
+    eprintln!(
+        "confab-load:   seeded {} messages in {:.1} s (one INSERT ... SELECT, then VACUUM ANALYZE)",
+        o.search_messages,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(users)
+}
+
+/// The kinds of query measured, each with the queries its requests take in turn: words
+/// from the rare end of [`VOCABULARY`] (about 1 % of messages each), from its middle, from
+/// its head (in most messages), phrases of two middle words, and a middle word without a
+/// common one.
+fn search_queries() -> Vec<(&'static str, Vec<String>)> {
+    let words: Vec<&str> = VOCABULARY.split(' ').collect();
+    let middle = &words[40..60];
+    let common = &words[..5];
+    let rare = &words[words.len().saturating_sub(20)..];
+    vec![
+        ("rare word", rare.iter().map(|w| (*w).to_owned()).collect()),
+        ("middle word", middle.iter().map(|w| (*w).to_owned()).collect()),
+        ("common word", common.iter().map(|w| (*w).to_owned()).collect()),
+        ("phrase", middle.windows(2).map(|pair| format!("\"{} {}\"", pair[0], pair[1])).collect()),
+        ("word -word", middle.iter().zip(common.iter().cycle()).map(|(w, c)| format!("{w} -{c}")).collect()),
+    ]
 }
 
 /// Two-node rows: CPU per delivery over the one-node fan-out's at the same rate.

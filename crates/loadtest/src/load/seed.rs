@@ -2,7 +2,9 @@
 //! (nobody can log in with it; no argon2 per user), one session each (a random 256-bit
 //! token, base64url, stored as the SHA-256 of the token string as the server does), and
 //! group chats with their members, in multi-row `INSERT ... SELECT FROM unnest(...)`
-//! batches. Never part of the server: this writes the tables the migrations created.
+//! batches; and messages for the search figures, in one `INSERT ... SELECT` over
+//! `generate_series`. Never part of the server: this writes the tables the migrations
+//! created.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +13,33 @@ use sha2::{Digest, Sha256};
 
 /// Rows per statement.
 const BATCH: usize = 5_000;
+
+/// The words of seeded messages, most frequent first: a message's words are drawn with
+/// `words[floor(random()^3 * n)]`, so the first few appear in most messages and the last
+/// in about 1 %, like the common and the rare words of real chat.
+pub const VOCABULARY: &str = concat!(
+    "the to and a of is it for on we in that this i you be with can have will are at not so just ",
+    "do if but what from by as our deploy build release fix bug test review merge branch meeting ",
+    "today tomorrow week friday monday please thanks ok yes no maybe time team update check issue ",
+    "ticket server client database query cache redis postgres api endpoint error log metrics ",
+    "alert dashboard latency request response timeout retry queue worker job schedule plan design ",
+    "doc draft spec feedback question answer idea proposal budget cost invoice customer user ",
+    "account login password session token email message chat channel thread reply mention search ",
+    "index migration schema table column row backup restore cluster node shard replica failover ",
+    "incident outage postmortem oncall pager rollback hotfix patch version tag commit push pull ",
+    "rebase conflict lint format compile crash panic stack trace memory cpu disk network dns tls ",
+    "certificate domain proxy gateway load balancer container image kubernetes docker helm ",
+    "terraform config secret vault permission role admin owner member guest invite onboarding ",
+    "offboarding holiday vacation sick lunch coffee standup retro demo sprint roadmap milestone ",
+    "deadline estimate priority blocker risk dependency vendor contract legal security audit ",
+    "compliance privacy gdpr policy training workshop conference slides recording video call zoom ",
+    "calendar room office remote hybrid laptop monitor keyboard printer wifi vpn firewall ssh ",
+    "shell script python rust golang javascript typescript react leptos actix tokio diesel serde ",
+    "wasm browser chrome firefox safari mobile android ios app store rating support escalation ",
+    "sla uptime benchmark profile flamegraph regression performance throughput capacity forecast ",
+    "quarter revenue growth churn funnel experiment feature flag rollout canary staging ",
+    "production preview sandbox fixture mock seed",
+);
 
 /// A seeded user and the token of their session.
 #[derive(Debug, Clone)]
@@ -107,6 +136,49 @@ impl Seeder {
                 .await?;
         }
         Ok(ids)
+    }
+
+    /// `n` messages spread evenly over `chats` (each chat's gap-free seqs from 1, sent by
+    /// its members in turn, a second apart up to now), 6 to 17 words of [`VOCABULARY`]
+    /// each; then the chats' positions, and VACUUM ANALYZE as autovacuum would after such
+    /// a load (statistics, and the search index's pending entries merged).
+    pub async fn messages(&mut self, chats: &[String], n: usize) -> anyhow::Result<()> {
+        let n = i64::try_from(n)?;
+        self.client
+            .execute(
+                "WITH chat AS ( \
+                     SELECT id::uuid, k - 1 AS k, count(*) OVER () AS chats \
+                     FROM unnest($1::text[]) WITH ORDINALITY AS t(id, k) \
+                 ), member AS ( \
+                     SELECT chat_id, user_id, row_number() OVER (PARTITION BY chat_id ORDER BY user_id) - 1 AS k, \
+                            count(*) OVER (PARTITION BY chat_id) AS members \
+                     FROM chat_members WHERE chat_id IN (SELECT id FROM chat) \
+                 ), numbered AS ( \
+                     SELECT i, chat.id AS chat_id, i / chat.chats + 1 AS seq \
+                     FROM generate_series(0, $3::bigint - 1) AS i JOIN chat ON chat.k = i % chat.chats \
+                 ) \
+                 INSERT INTO messages (id, chat_id, seq, sender_id, client_id, body, body_html, created_at, change_seq) \
+                 SELECT gen_random_uuid(), n.chat_id, n.seq, m.user_id, gen_random_uuid(), b.body, \
+                        '<p>' || html_escape(b.body) || '</p>', now() - ($3 - n.i) * interval '1 second', n.seq \
+                 FROM numbered n \
+                 JOIN member m ON m.chat_id = n.chat_id AND m.k = n.seq % m.members \
+                 CROSS JOIN LATERAL ( \
+                     SELECT string_agg(w.words[1 + floor(random() ^ 3 * cardinality(w.words))::int], ' ') AS body \
+                     FROM (SELECT string_to_array($2, ' ') AS words) w, generate_series(1, 6 + n.i % 12) \
+                 ) b",
+                &[&chats, &VOCABULARY, &n],
+            )
+            .await?;
+        self.client
+            .execute(
+                "UPDATE chats SET last_seq = m.seq, last_change = m.seq, last_activity_at = now() \
+                 FROM (SELECT chat_id, max(seq) AS seq FROM messages WHERE chat_id = ANY($1::text[]::uuid[]) GROUP BY chat_id) m \
+                 WHERE chats.id = m.chat_id",
+                &[&chats],
+            )
+            .await?;
+        self.client.batch_execute("VACUUM (ANALYZE) messages").await?;
+        Ok(())
     }
 }
 
