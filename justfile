@@ -93,7 +93,7 @@ bench *ARGS:
 
 # Message-search figures alone: p50/p99 of GET /api/search over 100k messages (flags as for `bench`).
 bench-search *ARGS:
-    just bench --scenarios search {{ARGS}}
+    just bench --scenarios search --suffix -search {{ARGS}}
 
 # Server RSS after N registrations and N logins (the password hasher's memory bound).
 bench-logins N="1000":

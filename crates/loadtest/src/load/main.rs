@@ -61,6 +61,7 @@ search.
   --per-worker N           sockets per worker process (default 7500)
   --server-bin PATH        the confab binary (default: next to this one)
   --out DIR                results directory (default bench/results)
+  --suffix S               appended to the results' file name (e.g. -search)
   --server-cpus LIST       taskset list for PostgreSQL, Redis, nodes (default 0 when nproc >= 2)
   --generator-cpus LIST    taskset list for this generator (default 1 when nproc >= 2)
   --no-pin                 no CPU pinning
@@ -202,6 +203,7 @@ fn parse_args(mut raw: impl Iterator<Item = String>) -> anyhow::Result<Option<Ar
             "--per-worker" => o.per_worker = value()?.parse::<usize>()?.clamp(1, 9_000),
             "--server-bin" => args.server_bin = Some(value()?.into()),
             "--out" => args.out = value()?.into(),
+            "--suffix" => args.suffix = value()?,
             "--server-cpus" => args.server_cpus = Some(value()?),
             "--generator-cpus" => args.generator_cpus = Some(value()?),
             "--no-pin" => {
