@@ -1016,3 +1016,54 @@ impl Default for Store {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(seq: i64, change_seq: i64, body: &str) -> Message {
+        let id = uuid::Uuid::from_u128(u128::try_from(seq).expect("a positive seq"));
+        serde_json::from_value(serde_json::json!({
+            "id": id, "chat_id": uuid::Uuid::nil(), "seq": seq, "sender_id": uuid::Uuid::nil(),
+            "client_id": id, "body": body, "created_at": "2026-12-02T00:00:00Z", "edited_at": null,
+            "deleted": false, "change_seq": change_seq,
+        }))
+        .expect("a message")
+    }
+
+    fn seqs(entry: &ChatMessages) -> Vec<i64> {
+        entry.by_seq.keys().copied().collect()
+    }
+
+    #[test]
+    fn a_window_takes_changes_to_what_it_holds_only() {
+        let page = MessagePage {
+            messages: (10..=14).map(|s| message(s, s, "hi")).collect(),
+            has_more: true,
+            has_newer: Some(true),
+        };
+        let mut window = ChatMessages::window(page, 40, Vec::new());
+        assert!(window.loaded && window.has_older && window.has_newer);
+        assert_eq!(window.last_change, 40, "complete up to the chat's change position read before");
+
+        window.merge_change(message(12, 41, "edited"));
+        window.merge_change(message(20, 42, "past the window"));
+        window.merge_change(message(5, 43, "before the window"));
+
+        assert_eq!(seqs(&window), vec![10, 11, 12, 13, 14], "no holes on either side");
+        assert_eq!(window.by_seq[&12].body, "edited");
+    }
+
+    #[test]
+    fn a_window_that_reaches_the_newest_message_is_live() {
+        let page = MessagePage {
+            messages: vec![message(1, 1, "a"), message(2, 2, "b")],
+            has_more: false,
+            has_newer: Some(false),
+        };
+        let mut entry = ChatMessages::window(page, 2, Vec::new());
+        assert!(!entry.has_newer && !entry.has_older);
+        entry.merge_change(message(3, 3, "new"));
+        assert_eq!(seqs(&entry), vec![1, 2, 3]);
+    }
+}
