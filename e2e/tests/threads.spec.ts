@@ -42,3 +42,42 @@ test('system lines, replies, mentions and mute', async ({ browser }) => {
   await expect(bob.chatItem('Launch week').getByTestId('chat-muted')).toBeVisible();
   await close();
 });
+
+test('@ completes the names of the chat\'s members, by keyboard or pointer', async ({ browser }) => {
+  const { apps: [alice, bob], names: [, bobName, beaName], close } = await people(browser, 'malice', 'mbob', 'mbea');
+  await alice.createGroup('Standup', [bobName, beaName]);
+  const input = alice.testId('composer-input');
+  const options = alice.testId('mention-option');
+
+  // "@mb" matches both; Alice herself is never offered.
+  await input.pressSequentially('thanks @mb');
+  await expect(alice.testId('mention-options')).toBeVisible();
+  await expect(options).toHaveCount(2);
+  await expect(input).toHaveAttribute('aria-expanded', 'true');
+  // One more letter narrows it; ↓ wraps, Enter picks instead of sending.
+  await input.pressSequentially('o');
+  await expect(options).toHaveCount(1);
+  await expect(options.first()).toContainText(`@${bobName}`);
+  await expect(options.first()).toHaveAttribute('aria-selected', 'true');
+  await input.press('ArrowDown');
+  await input.press('Enter');
+  await expect(input).toHaveValue(`thanks @${bobName} `);
+  await expect(alice.testId('mention-options')).toHaveCount(0);
+  await expect(input).toHaveAttribute('aria-expanded', 'false');
+
+  // Escape dismisses the list and leaves the text; a click picks.
+  await input.pressSequentially('and @mbe');
+  await expect(options).toHaveCount(1);
+  await input.press('Escape');
+  await expect(alice.testId('mention-options')).toHaveCount(0);
+  await expect(input).toHaveValue(`thanks @${bobName} and @mbe`);
+  await input.pressSequentially('a');
+  await options.filter({ hasText: beaName }).click();
+  await expect(input).toHaveValue(`thanks @${bobName} and @${beaName} `);
+
+  // Sent: Bob sees himself mentioned.
+  await input.press('Enter');
+  await bob.openChat('Standup');
+  await expect(bob.page.locator('.mention').filter({ hasText: `@${bobName}` })).toBeVisible();
+  await close();
+});

@@ -1,7 +1,8 @@
 //! Writing a message: Enter sends, Shift+Enter adds a line; checked with the server's own
 //! rules before it is sent optimistically. Files join through the attach button, a paste
 //! or a drop on the chat (see `ChatPane`); they start uploading at once and wait here,
-//! each with its progress, until the message goes.
+//! each with its progress, until the message goes. `@` and a few letters offer the chat's
+//! members to mention (`mention_picker`).
 
 use confab_shared::ChatId;
 use confab_shared::validate::MessageBody;
@@ -10,6 +11,8 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::attachments::UploadChip;
+use crate::components::mention_picker::{self, MentionOptions};
+use crate::format;
 use crate::outbox;
 use crate::store::Store;
 use crate::uploads::{self, UploadId};
@@ -37,6 +40,39 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
     });
     let closed = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).is_some_and(|c| c.closed)));
 
+    // The mention being typed, if any, and the members it could be.
+    let mention = RwSignal::new(None::<mention_picker::Typing>);
+    let active_option = RwSignal::new(0_usize);
+    let options = Memo::new(move |_| {
+        let Some(typing) = mention.get() else { return Vec::new() };
+        let me = store.me().map(|me| me.id);
+        store.chats.with(|list| {
+            list.get(chat_id).map_or_else(Vec::new, |chat| {
+                let members: Vec<_> = chat.members.iter().map(|m| m.user.clone()).collect();
+                mention_picker::suggestions(&members, me, &typing.typed)
+            })
+        })
+    });
+    let offering = move || options.with(|o| !o.is_empty());
+    // Reads the mention at the caret again (after typing, a click, moving the caret).
+    let look_for_mention = move || {
+        let Some(input) = input_ref.get_untracked() else { return };
+        let found = input.selection_start().ok().flatten().and_then(|caret| mention_picker::typing(&input.value(), caret));
+        if found != mention.get_untracked() {
+            active_option.set(0);
+            mention.set(found);
+        }
+    };
+    let pick = move |user: confab_shared::api::User| {
+        let (Some(input), Some(typing)) = (input_ref.get_untracked(), mention.get_untracked()) else { return };
+        let (completed, caret) = mention_picker::complete(&input.value(), &typing, &user.username);
+        input.set_value(&completed);
+        // The caret goes after the name; if the browser refuses, it stays at the end.
+        let _ = input.set_selection_range(caret, caret);
+        text.set(completed);
+        mention.set(None);
+    };
+
     Effect::new(move |_| {
         if let Some(input) = input_ref.get() {
             // Focus may fail on a detached element; the user can still click the field.
@@ -54,7 +90,7 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
         let body = match body {
             Ok(body) => body,
             Err(e) => {
-                error.set(Some(capitalise(&e.to_string())));
+                error.set(Some(format::capitalised(&e.to_string())));
                 return;
             }
         };
@@ -86,6 +122,23 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if offering() && !ev.is_composing() {
+            let count = options.with_untracked(Vec::len);
+            match ev.key().as_str() {
+                "ArrowDown" => active_option.update(|i| *i = (*i + 1) % count),
+                "ArrowUp" => active_option.update(|i| *i = (*i + count - 1) % count),
+                "Enter" | "Tab" if !ev.shift_key() => {
+                    let chosen = options.with_untracked(|o| o.get(active_option.get_untracked()).cloned());
+                    if let Some(user) = chosen {
+                        pick(user);
+                    }
+                }
+                "Escape" => mention.set(None),
+                _ => return,
+            }
+            ev.prevent_default();
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
@@ -176,6 +229,9 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                     error.set(None);
                 }
             />
+            <Show when=offering>
+                <MentionOptions options=options active=active_option on_pick=pick />
+            </Show>
             <label for="composer-input" class="visually-hidden">"Message"</label>
             <textarea
                 id="composer-input"
@@ -186,6 +242,11 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 disabled=closed
                 aria-describedby="composer-error"
                 aria-invalid=move || error.read().is_some().to_string()
+                role="combobox"
+                aria-autocomplete="list"
+                aria-controls=mention_picker::LIST_ID
+                aria-expanded=move || offering().to_string()
+                aria-activedescendant=move || offering().then(|| mention_picker::option_id(active_option.get()))
                 prop:value=text
                 on:input=move |ev| {
                     let value = event_target_value(&ev);
@@ -194,8 +255,16 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                     }
                     text.set(value);
                     error.set(None);
+                    look_for_mention();
                 }
                 on:keydown=on_keydown
+                on:click=move |_| look_for_mention()
+                on:keyup=move |ev: leptos::ev::KeyboardEvent| {
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        look_for_mention();
+                    }
+                }
+                on:blur=move |_| mention.set(None)
                 on:paste=move |ev: leptos::ev::ClipboardEvent| {
                     let pasted = file_list(ev.clipboard_data().and_then(|data| data.files()));
                     if !pasted.is_empty() {
@@ -243,12 +312,4 @@ fn files_problem(store: Store, files: &[UploadId]) -> Option<String> {
 pub fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     let Some(list) = list else { return Vec::new() };
     (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
