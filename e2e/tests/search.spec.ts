@@ -62,3 +62,32 @@ test('a search finds an old message and opens the chat at it', async ({ browser 
 
   await close();
 });
+
+test('"In this chat only" searches the open chat alone', async ({ browser }) => {
+  const { apps: [alice, bob, carol], names: [, bobName, carolName], close } = await people(
+    browser,
+    'salice',
+    'sbob',
+    'scarol',
+  );
+  const word = `quokka${Date.now().toString(36)}`;
+  await alice.startDirectChat(carolName);
+  await alice.send(`the ${word} with Carol`);
+  await alice.startDirectChat(bobName);
+  await alice.send(`the ${word} with Bob`);
+
+  // Everywhere: both chats' messages.
+  await alice.testId('search-input').fill(word);
+  await alice.testId('search-input').press('Enter');
+  await expect(alice.testId('search-result')).toHaveCount(2);
+
+  // In the open chat (Bob's) only: his, and the summary names the chat.
+  await alice.testId('search-this-chat').check();
+  await alice.testId('search-input').press('Enter');
+  await expect(alice.testId('search-result')).toHaveCount(1);
+  await expect(alice.testId('search-result')).toContainText(`the ${word} with Bob`);
+  await expect(alice.testId('search-results')).toContainText(`1 message in ${bobName} matches`);
+  expect(bob).toBeTruthy();
+  expect(carol).toBeTruthy();
+  await close();
+});

@@ -2,12 +2,12 @@
 //! on failure. Requests are relative (`/api/...`) and carry the same-origin session cookie.
 
 use confab_shared::api::{
-    Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
+    ActiveSession, Attachment, AuthProvider, ChangePasswordRequest, ChangesPage, Chat, CreateChatRequest,
     EditMessageRequest, EmojiEntry, LinkRedirect, LinkedIdentity, LoginRequest, MarkReadRequest, Message,
-    MessagePage, MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, SearchPage,
+    MessagePage, MuteRequest, Reaction, ReactionRequest, RegisterRequest, RenameChatRequest, RevokedSessions, SearchPage,
     SendMessageRequest, ServerLimits, SessionInfo, StartUploadRequest, UploadStarted, User, UserRef,
 };
-use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, UserId};
+use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, SessionId, UserId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
@@ -67,13 +67,24 @@ pub async fn link_provider(provider: &str) -> Result<LinkRedirect, ApiError> {
     json(post(&format!("/api/auth/oidc/{provider}/link")).build()).await
 }
 
-/// Sets the first password of an account made by an identity provider.
-pub async fn set_password(new_password: String) -> Result<(), ApiError> {
-    empty(
-        post("/api/auth/password")
-            .json(&ChangePasswordRequest { current_password: String::new(), new_password }),
-    )
-    .await
+/// Changes my password (my other sessions end); `current_password` is empty when an
+/// account made by an identity provider sets its first one.
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+    empty(post("/api/auth/password").json(&ChangePasswordRequest { current_password, new_password })).await
+}
+
+/// The browsers and devices I am signed in on, this one included.
+pub async fn sessions() -> Result<Vec<ActiveSession>, ApiError> {
+    json(get("/api/auth/sessions").build()).await
+}
+
+pub async fn revoke_session(id: SessionId) -> Result<(), ApiError> {
+    empty(delete(&format!("/api/auth/sessions/{id}")).build()).await
+}
+
+/// Signs out every session but this one: how many ended.
+pub async fn revoke_other_sessions() -> Result<RevokedSessions, ApiError> {
+    json(post("/api/auth/sessions/revoke-others").build()).await
 }
 
 pub async fn limits() -> Result<ServerLimits, ApiError> {
@@ -113,10 +124,13 @@ pub async fn messages(id: ChatId, page: Page, limit: u32) -> Result<MessagePage,
     json(builder.build()).await
 }
 
-/// Messages of my chats matching `q`, newest first; `before` is the previous page's
-/// `next_before`.
-pub async fn search(q: &str, before: Option<&str>) -> Result<SearchPage, ApiError> {
+/// Messages of my chats (or of `chat` alone) matching `q`, newest first; `before` is the
+/// previous page's `next_before`.
+pub async fn search(q: &str, chat: Option<ChatId>, before: Option<&str>) -> Result<SearchPage, ApiError> {
     let mut builder = get("/api/search").query([("q", q)]);
+    if let Some(chat) = chat {
+        builder = builder.query([("chat_id", chat.to_string())]);
+    }
     if let Some(before) = before {
         builder = builder.query([("before", before)]);
     }

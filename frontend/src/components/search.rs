@@ -1,11 +1,11 @@
-//! Message search in the sidebar: a search box, then the messages of my chats that match,
-//! newest first, a page at a time. A result opens its chat at that message, in context
+//! Message search in the sidebar: a search box, then the messages of my chats that match
+//! (or, ticking "In this chat only", of the open chat), newest first, a page at a time. A result opens its chat at that message, in context
 //! (`Store::show_message`), where the message list brings it into view and highlights it.
 
 use confab_shared::api::SearchHit;
 use confab_shared::limits::SEARCH_QUERY_MAX;
 use confab_shared::validate::SearchText;
-use confab_shared::{ApiError, MessageId};
+use confab_shared::{ApiError, ChatId, MessageId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -18,6 +18,8 @@ use crate::store::Store;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Found {
     query: String,
+    /// The one chat searched, if the search was limited to one.
+    chat: Option<ChatId>,
     hits: Vec<SearchHit>,
     /// Where the next page starts; `None` once every result is here.
     next_before: Option<String>,
@@ -46,21 +48,22 @@ pub fn MessageSearch() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     // Only the answer to the latest request may change the results.
     let latest = StoredValue::new(0u64);
+    let this_chat_only = RwSignal::new(false);
 
-    let fetch = move |query: String, before: Option<String>| {
+    let fetch = move |query: String, chat: Option<ChatId>, before: Option<String>| {
         latest.update_value(|n| *n += 1);
         let request = latest.get_value();
         loading.set(true);
         error.set(None);
         spawn_local(async move {
-            let page = api::search(&query, before.as_deref()).await;
+            let page = api::search(&query, chat, before.as_deref()).await;
             if latest.try_get_value() != Some(request) {
                 return;
             }
             loading.try_set(false);
             match page {
                 Ok(page) => found.update(|found| {
-                    let found = found.get_or_insert_with(|| Found { query, ..Found::default() });
+                    let found = found.get_or_insert_with(|| Found { query, chat, ..Found::default() });
                     found.hits.extend(page.results);
                     found.next_before = page.next_before;
                 }),
@@ -73,16 +76,18 @@ pub fn MessageSearch() -> impl IntoView {
         match SearchText::parse(&text.get_untracked()) {
             Ok(query) => {
                 found.set(None);
-                fetch(query.as_str().to_owned(), None);
+                let chat = if this_chat_only.get_untracked() { store.open_chat.get_untracked() } else { None };
+                fetch(query.as_str().to_owned(), chat, None);
             }
             Err(e) => error.set(Some(e.to_string())),
         }
     };
     let load_more = move |_| {
-        let next = found
-            .with_untracked(|f| f.as_ref().and_then(|f| Some((f.query.clone(), f.next_before.clone()?))));
-        if let Some((query, before)) = next {
-            fetch(query, Some(before));
+        let next = found.with_untracked(|f| {
+            f.as_ref().and_then(|f| Some((f.query.clone(), f.chat, f.next_before.clone()?)))
+        });
+        if let Some((query, chat, before)) = next {
+            fetch(query, chat, Some(before));
         }
     };
     let close = move || {
@@ -132,13 +137,19 @@ pub fn MessageSearch() -> impl IntoView {
         });
     });
     let summary = move || {
+        let me = store.me().map(|u| u.id);
         found.with(|found| {
             let found = found.as_ref()?;
+            let place = found
+                .chat
+                .and_then(|id| store.chats.with(|list| list.get(id).map(|c| format!(" in {}", format::chat_name(c, me)))))
+                .unwrap_or_default();
+            let query = &found.query;
             Some(match (found.hits.len(), found.next_before.is_some()) {
-                (0, _) => format!("No messages match “{}”.", found.query),
-                (1, false) => format!("1 message matches “{}”.", found.query),
-                (n, false) => format!("{n} messages match “{}”.", found.query),
-                (n, true) => format!("The newest {n} messages matching “{}”.", found.query),
+                (0, _) => format!("No messages{place} match “{query}”."),
+                (1, false) => format!("1 message{place} matches “{query}”."),
+                (n, false) => format!("{n} messages{place} match “{query}”."),
+                (n, true) => format!("The newest {n} messages{place} matching “{query}”."),
             })
         })
     };
@@ -160,6 +171,18 @@ pub fn MessageSearch() -> impl IntoView {
                         }
                     }
                 />
+                // The choice appears once there is something to search for, and a chat to limit it to.
+                <Show when=move || store.open_chat.read().is_some() && text.with(|t| !t.trim().is_empty())>
+                    <label class="search-scope">
+                        <input
+                            type="checkbox"
+                            data-testid="search-this-chat"
+                            prop:checked=this_chat_only
+                            on:change=move |ev| this_chat_only.set(event_target_checked(&ev))
+                        />
+                        " In this chat only"
+                    </label>
+                </Show>
             </form>
             <Show when=move || found.read().is_some() || loading.get() || error.read().is_some()>
                 <section class="search-results" aria-label="Search results" data-testid="search-results">
