@@ -212,6 +212,18 @@ impl ChatList {
         }
     }
 
+    /// Shows `user` as they are now wherever they are a member; `true` if that changed
+    /// anything.
+    fn update_user(&mut self, user: &User) -> bool {
+        let members = self.chats.iter_mut().flat_map(|chat| chat.members.iter_mut());
+        let mut changed = false;
+        for member in members.filter(|member| member.user != *user && member.user.id == user.id) {
+            member.user = user.clone();
+            changed = true;
+        }
+        changed
+    }
+
     fn upsert(&mut self, chat: Chat, to_front: bool) {
         match self.chats.iter().position(|c| c.id == chat.id) {
             Some(i) if !to_front => self.chats[i] = chat,
@@ -356,6 +368,15 @@ impl Store {
         self.messages.set(HashMap::new());
         self.removed_from.set(HashMap::new());
         self.session.set(Session::SignedIn(user));
+    }
+
+    /// Shows `user` as they are now: in my session if it is me, and as a member of every
+    /// chat (names are read from there when shown).
+    pub fn update_user(&self, user: User) {
+        if self.me().is_some_and(|me| me.id == user.id && me != user) {
+            self.session.set(Session::SignedIn(user.clone()));
+        }
+        self.chats.maybe_update(|list| list.update_user(&user));
     }
 
     /// The one place server events patch the cache. Returns the fetches it needs.
@@ -547,6 +568,7 @@ impl Store {
                     chat.muted = muted;
                 }
             }),
+            ServerEvent::UserUpdated { user } => self.update_user(user),
             ServerEvent::SessionExpired {} => follow_ups.push(FollowUp::SignOut),
             // The server's bus between nodes lost events: catch up as after a reconnect.
             ServerEvent::Resync {} => follow_ups.push(FollowUp::Resync),
@@ -1033,6 +1055,67 @@ mod tests {
 
     fn seqs(entry: &ChatMessages) -> Vec<i64> {
         entry.by_seq.keys().copied().collect()
+    }
+
+    fn user(n: u128, name: &str) -> User {
+        User { id: UserId(uuid::Uuid::from_u128(n)), username: format!("user{n}"), display_name: name.into() }
+    }
+
+    fn chat(n: u128, members: &[&User]) -> Chat {
+        let members: Vec<Member> = members
+            .iter()
+            .map(|u| Member { user: (*u).clone(), role: Role::Member, last_read_seq: 0 })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::from_u128(n), "kind": "group", "title": format!("chat {n}"), "owner_id": null,
+            "closed": false, "members": members, "last_seq": 0, "last_read_seq": 0, "unread_count": 0,
+            "last_message": null,
+        }))
+        .expect("a chat")
+    }
+
+    fn names(store: &Store) -> Vec<Vec<String>> {
+        store.chats.with_untracked(|list| {
+            list.chats
+                .iter()
+                .map(|c| c.members.iter().map(|m| m.user.display_name.clone()).collect())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_renamed_user_shows_with_the_new_name_in_every_chat_and_as_me() {
+        let (me, bob, carol) = (user(1, "Me"), user(2, "Bob"), user(3, "Carol"));
+        let store = Store::new();
+        store.sign_in(me.clone());
+        store.chats.set(ChatList {
+            chats: vec![chat(10, &[&me, &bob]), chat(11, &[&carol, &bob]), chat(12, &[&me, &carol])],
+            loaded: true,
+            error: None,
+        });
+
+        let renamed_bob = User { display_name: "Robert".into(), ..bob };
+        assert!(store.apply(ServerEvent::UserUpdated { user: renamed_bob }).is_empty());
+        let renamed_me = User { display_name: "New me".into(), ..me };
+        store.apply(ServerEvent::UserUpdated { user: renamed_me.clone() });
+
+        assert_eq!(
+            names(&store),
+            [vec!["New me", "Robert"], vec!["Carol", "Robert"], vec!["New me", "Carol"]],
+            "each member's name, and no one else's, follows"
+        );
+        assert_eq!(store.session.get_untracked(), Session::SignedIn(renamed_me));
+    }
+
+    #[test]
+    fn someone_else_renamed_leaves_my_session_alone() {
+        let (me, bob) = (user(1, "Me"), user(2, "Bob"));
+        let store = Store::new();
+        store.sign_in(me.clone());
+
+        store.apply(ServerEvent::UserUpdated { user: User { display_name: "Robert".into(), ..bob } });
+
+        assert_eq!(store.session.get_untracked(), Session::SignedIn(me));
     }
 
     #[test]

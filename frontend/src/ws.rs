@@ -194,7 +194,9 @@ impl Realtime {
             }
         };
         match event {
-            ServerEvent::Ready { .. } => {
+            ServerEvent::Ready { user, .. } => {
+                // A change of my name made while this tab was offline.
+                self.store.update_user(user);
                 let resync = self
                     .inner
                     .try_update_value(|inner| {

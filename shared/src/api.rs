@@ -46,6 +46,15 @@ pub struct SessionInfo {
     pub has_password: bool,
 }
 
+/// `PATCH /api/auth/me`: my new display name, by the same rule as at registration but
+/// required (blank is refused, not read as "the username").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProfileRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::openapi::display_name))]
+    pub display_name: String,
+}
+
 /// One of my sessions (`GET /api/auth/sessions`): a browser or device I signed in on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

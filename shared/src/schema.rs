@@ -85,6 +85,12 @@ pub fn optional_display_name() -> Text {
     Text::pattern(format!("^{pad}(?:{}{pad})?$", trimmed_text())).at_most(DISPLAY_NAME_MAX)
 }
 
+/// [`crate::validate::DisplayName`]: free text, required.
+pub fn display_name() -> Text {
+    let pad = padding();
+    Text::pattern(format!("^{pad}{}{pad}$", trimmed_text())).at_most(DISPLAY_NAME_MAX)
+}
+
 /// [`crate::validate::Filename`]: free text without path separators.
 pub fn filename() -> Text {
     const SEPARATORS: &str = r"/\\";
@@ -244,6 +250,10 @@ pub mod openapi {
         text(super::optional_display_name(), rule)
             .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
             .build()
+    }
+
+    pub fn display_name() -> Object {
+        text(super::display_name(), free_text(DISPLAY_NAME_MAX)).build()
     }
 
     pub fn chat_title() -> Object {
@@ -429,6 +439,13 @@ mod tests {
             "optional display name",
             &optional_display_name(),
             |s| DisplayName::parse_optional(Some(s)).is_ok(),
+            "Al B",
+            DISPLAY_NAME_MAX,
+        );
+        assert_agree(
+            "display name",
+            &display_name(),
+            |s| DisplayName::parse(s).is_ok(),
             "Al B",
             DISPLAY_NAME_MAX,
         );

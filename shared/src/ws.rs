@@ -127,6 +127,11 @@ pub enum ServerEvent {
     Pong {
         nonce: u64,
     },
+    /// Someone I share a chat with (or I myself, on another tab) changed their profile:
+    /// `user` is how they look now, everywhere they are shown.
+    UserUpdated {
+        user: User,
+    },
     /// I muted or unmuted a chat (on any of my devices); only my own sockets get it.
     MuteChanged {
         chat_id: ChatId,

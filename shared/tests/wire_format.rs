@@ -221,6 +221,10 @@ fn server_events() {
             ServerEvent::MuteChanged { chat_id, muted: true },
             json!({"type": "mute_changed", "data": {"chat_id": C1, "muted": true}}),
         ),
+        (
+            ServerEvent::UserUpdated { user: user() },
+            json!({"type": "user_updated", "data": {"user": user_json()}}),
+        ),
         (ServerEvent::SessionExpired {}, json!({"type": "session_expired", "data": {}})),
         (ServerEvent::Resync {}, json!({"type": "resync", "data": {}})),
     ];

@@ -25,6 +25,20 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option
     users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
 }
 
+/// Sets the user's display name; returns the row as it now is (`None`: no such user).
+pub async fn set_display_name(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    display_name: &str,
+) -> QueryResult<Option<UserRow>> {
+    diesel::update(users::table.find(id))
+        .set(users::display_name.eq(display_name))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
 /// Stores a new password hash and deletes every session of the user but `keep`, in one
 /// transaction; returns the deleted sessions' token hashes.
 pub async fn set_password(

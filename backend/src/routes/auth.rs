@@ -1,8 +1,10 @@
-//! `/api/auth/*`: register, login, logout, me; my sessions; password change.
+//! `/api/auth/*`: register, login, logout, me (and my display name); my sessions; password
+//! change.
 
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
 use confab_shared::api::{
     ActiveSession, ChangePasswordRequest, LoginRequest, RegisterRequest, RevokedSessions, SessionInfo,
+    UpdateProfileRequest,
 };
 use confab_shared::{ErrorBody, SessionId};
 
@@ -69,6 +71,19 @@ pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResul
     ))]
 pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
     web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at, has_password: auth.has_password })
+}
+
+#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", request_body = UpdateProfileRequest, security(("session" = [])),
+    responses(
+        (status = 200, description = "My display name changed; everyone I share a chat with, and my other tabs, get `user_updated`", body = SessionInfo),
+        JsonBody, SameSite, SignedIn,
+    ))]
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: web::Json<UpdateProfileRequest>,
+) -> AppResult<web::Json<SessionInfo>> {
+    Ok(web::Json(services::profile::update(&state, &auth, body.into_inner()).await?))
 }
 
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("session" = [])),

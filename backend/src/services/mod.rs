@@ -8,6 +8,7 @@ pub mod members;
 pub mod messages;
 pub mod oidc;
 pub mod presence;
+pub mod profile;
 pub mod receipts;
 pub mod search;
 pub mod system;

@@ -56,8 +56,15 @@ impl Circle {
         self.audiences().into_iter().flat_map(|(_, users)| users).collect()
     }
 
-    /// Each contact once, under the first of their shared chats: a presence change goes
-    /// out as one chat event per chat (one publish each), not one per contact.
+    /// Tells every contact `event` once: one chat event per shared chat (one publish
+    /// each, reaching them on whichever node), not one per contact.
+    pub fn tell(&self, state: &AppState, event: &ServerEvent) {
+        for (chat, audience) in self.audiences() {
+            state.events.to_chat(chat, &audience, event);
+        }
+    }
+
+    /// Each contact once, under the first of their shared chats.
     fn audiences(&self) -> Vec<(ChatId, Vec<UserId>)> {
         let mut told = HashSet::from([self.user]);
         self.by_chat
@@ -79,7 +86,7 @@ pub async fn connected(state: &AppState, circle: &Circle) {
     let node = state.events.node();
     let online_elsewhere = state.cache.presence_claim(user, node, claim_ttl_ms(state)).await;
     if online_elsewhere != Some(true) {
-        announce(state, circle, ServerEvent::Presence { user_id: user, online: true, last_seen: None });
+        circle.tell(state, &ServerEvent::Presence { user_id: user, online: true, last_seen: None });
     }
 }
 
@@ -101,7 +108,7 @@ pub fn disconnected(state: actix_web::web::Data<AppState>, user: UserId) {
 async fn went_offline(state: &AppState, user: UserId, last_seen: DateTime<Utc>) {
     let event = ServerEvent::Presence { user_id: user, online: false, last_seen: Some(last_seen) };
     match Circle::load(state, user).await {
-        Ok(circle) => announce(state, &circle, event),
+        Ok(circle) => circle.tell(state, &event),
         Err(e) => tracing::warn!(error = %e, "could not announce offline"),
     }
 }
@@ -157,12 +164,6 @@ async fn statuses(state: &AppState, users: &[UserId]) -> Vec<(bool, Option<DateT
             }
         })
         .collect()
-}
-
-fn announce(state: &AppState, circle: &Circle, event: ServerEvent) {
-    for (chat, audience) in circle.audiences() {
-        state.events.to_chat(chat, &audience, &event);
-    }
 }
 
 /// People who just started sharing a chat (a new chat, or a member added) learn each

@@ -21,6 +21,7 @@ mod messages;
 mod oidc;
 mod openapi;
 mod presence;
+mod profile;
 mod receipts;
 mod replies;
 mod search;
