@@ -253,6 +253,8 @@ pub enum FollowUp {
     Notify {
         title: String,
         body: String,
+        /// A direct message or a mention of me (Settings may notify only those).
+        important: bool,
     },
     SignOut,
     /// The server may have lost live events: refetch as after a reconnect.
@@ -425,17 +427,18 @@ impl Store {
                     self.chats.with_untracked(|list| list.get(message.chat_id).is_some_and(|c| c.muted));
                 let mentions_me = me.is_some_and(|me| message.mentions.contains(&me));
                 if !mine && !message.deleted && message.system.is_none() && (!muted || mentions_me) {
-                    let title = self.chats.with_untracked(|list| {
+                    let (title, direct) = self.chats.with_untracked(|list| {
                         let chat = list.get(message.chat_id);
                         let sender = format::member_name(chat, message.sender_id);
                         match chat {
                             Some(chat) if chat.kind == confab_shared::api::ChatKind::Group => {
-                                format!("{sender} in {}", format::chat_name(chat, me))
+                                (format!("{sender} in {}", format::chat_name(chat, me)), false)
                             }
-                            _ => sender,
+                            _ => (sender, true),
                         }
                     });
-                    follow_ups.push(FollowUp::Notify { title, body: format::message_text(&message) });
+                    let body = format::message_text(&message);
+                    follow_ups.push(FollowUp::Notify { title, body, important: direct || mentions_me });
                 }
                 self.messages.update(|all| {
                     let Some(entry) = all.get_mut(&message.chat_id) else { return };
@@ -591,7 +594,7 @@ impl Store {
                         store.prune_typing();
                     });
                 }
-                FollowUp::Notify { title, body } => crate::notify::show(&title, &body),
+                FollowUp::Notify { title, body, important } => crate::notify::show(&title, &body, important),
                 FollowUp::SignOut => self.session_ended(),
                 FollowUp::Resync => self.resync(),
                 FollowUp::RefreshChat(chat_id) => self.load_chat(chat_id),
