@@ -8,7 +8,9 @@ use confab_shared::api::{
     SearchPage, SendMessageRequest, ServerLimits, SessionInfo, StartUploadRequest, UpdateProfileRequest,
     UploadStarted, User, UserRef,
 };
-use confab_shared::{ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, SessionId, UserId};
+use confab_shared::{
+    ApiError, AttachmentId, ChatId, ErrorBody, ErrorCode, IdentityId, MessageId, SessionId, UserId,
+};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use web_sys::RequestCredentials;
@@ -46,7 +48,6 @@ pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
 
 /// Changes my display name; answers with my session as it now is. My contacts and all
 /// my tabs, this one too, hear `user_updated`.
-#[expect(dead_code, reason = "for the settings page's display-name form, built apart")]
 pub async fn update_profile(display_name: String) -> Result<SessionInfo, ApiError> {
     json(patch("/api/auth/me").json(&UpdateProfileRequest { display_name })).await
 }

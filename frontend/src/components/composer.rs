@@ -57,14 +57,20 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
     // Reads the mention at the caret again (after typing, a click, moving the caret).
     let look_for_mention = move || {
         let Some(input) = input_ref.get_untracked() else { return };
-        let found = input.selection_start().ok().flatten().and_then(|caret| mention_picker::typing(&input.value(), caret));
+        let found = input
+            .selection_start()
+            .ok()
+            .flatten()
+            .and_then(|caret| mention_picker::typing(&input.value(), caret));
         if found != mention.get_untracked() {
             active_option.set(0);
             mention.set(found);
         }
     };
     let pick = move |user: confab_shared::api::User| {
-        let (Some(input), Some(typing)) = (input_ref.get_untracked(), mention.get_untracked()) else { return };
+        let (Some(input), Some(typing)) = (input_ref.get_untracked(), mention.get_untracked()) else {
+            return;
+        };
         let (completed, caret) = mention_picker::complete(&input.value(), &typing, &user.username);
         input.set_value(&completed);
         // The caret goes after the name; if the browser refuses, it stays at the end.

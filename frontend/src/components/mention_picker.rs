@@ -5,9 +5,9 @@
 //! highlighted option (`aria-activedescendant`); ↑/↓ move, Enter or Tab picks, Escape
 //! dismisses, a click picks.
 
+use confab_shared::UserId;
 use confab_shared::api::User;
 use confab_shared::mentions;
-use confab_shared::UserId;
 use leptos::prelude::*;
 
 use crate::components::avatar::Avatar;
@@ -127,7 +127,11 @@ mod tests {
     use super::{Typing, byte_offset, complete, suggestions, typing};
 
     fn user(id: u128, username: &str, display_name: &str) -> User {
-        User { id: UserId(Uuid::from_u128(id)), username: username.to_owned(), display_name: display_name.to_owned() }
+        User {
+            id: UserId(Uuid::from_u128(id)),
+            username: username.to_owned(),
+            display_name: display_name.to_owned(),
+        }
     }
 
     #[test]
@@ -149,9 +153,8 @@ mod tests {
             user(3, "robin", "Bobby Tables"),
             user(4, "carol", "Carol"),
         ];
-        let names = |typed, me| {
-            suggestions(&members, me, typed).into_iter().map(|u| u.username).collect::<Vec<_>>()
-        };
+        let names =
+            |typed, me| suggestions(&members, me, typed).into_iter().map(|u| u.username).collect::<Vec<_>>();
         assert_eq!(names("bo", None), ["bob", "robin"]);
         assert_eq!(names("BO", Some(user(2, "bob", "").id)), ["robin"]);
         assert_eq!(names("", Some(user(1, "alice", "").id)), ["bob", "robin", "carol"]);

@@ -76,7 +76,8 @@ pub fn MessageSearch() -> impl IntoView {
         match SearchText::parse(&text.get_untracked()) {
             Ok(query) => {
                 found.set(None);
-                let chat = if this_chat_only.get_untracked() { store.open_chat.get_untracked() } else { None };
+                let chat =
+                    if this_chat_only.get_untracked() { store.open_chat.get_untracked() } else { None };
                 fetch(query.as_str().to_owned(), chat, None);
             }
             Err(e) => error.set(Some(e.to_string())),
@@ -142,7 +143,9 @@ pub fn MessageSearch() -> impl IntoView {
             let found = found.as_ref()?;
             let place = found
                 .chat
-                .and_then(|id| store.chats.with(|list| list.get(id).map(|c| format!(" in {}", format::chat_name(c, me)))))
+                .and_then(|id| {
+                    store.chats.with(|list| list.get(id).map(|c| format!(" in {}", format::chat_name(c, me))))
+                })
                 .unwrap_or_default();
             let query = &found.query;
             Some(match (found.hits.len(), found.next_before.is_some()) {

@@ -1,134 +1,94 @@
-//! `/settings`: for now, the ways to sign in — identities at providers (linked, linked
-//! anew, removed) and, for an account made by a provider, setting a first password. A
-//! link that failed comes back here with `?error=<code>`.
+//! The identity providers I sign in with: linked ones (each removable, though never the
+//! last way in — the server refuses that), and a "Link …" button per configured provider.
+//! A link that failed comes back to `/settings?error=<code>`.
 
+use confab_shared::IdentityId;
 use confab_shared::api::{AuthProvider, LinkedIdentity, SignInError};
-use confab_shared::validate::Password;
-use confab_shared::{ApiError, IdentityId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use super::{Outcome, Status, StatusLine};
 use crate::api;
 use crate::store::Store;
 
-/// What the page shows, loaded together and again after each change.
+/// What the section shows, loaded together and again after each change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Ways {
+struct Linked {
     identities: Vec<LinkedIdentity>,
     providers: Vec<AuthProvider>,
-    has_password: bool,
-}
-
-async fn load() -> Result<Ways, ApiError> {
-    let identities = api::identities().await?;
-    let providers = api::providers().await?;
-    let has_password = api::me().await?.is_some_and(|info| info.has_password);
-    Ok(Ways { identities, providers, has_password })
 }
 
 #[component]
-pub fn SettingsPage() -> impl IntoView {
+pub fn Identities() -> impl IntoView {
     let store = expect_context::<Store>();
-    let ways = RwSignal::new(None::<Ways>);
-    let error = RwSignal::new(link_error());
-    let notice = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-
+    let status = Status::new();
+    if let Some(error) = link_error() {
+        status.fail(error);
+    }
+    let linked = RwSignal::new(None::<Linked>);
     let reload = move || {
         spawn_local(async move {
-            match load().await {
+            let loaded = async {
+                Ok(Linked { identities: api::identities().await?, providers: api::providers().await? })
+            };
+            match loaded.await {
                 Ok(loaded) => {
-                    ways.try_set(Some(loaded));
+                    linked.try_set(Some(loaded));
                 }
                 Err(e) if !store.signed_out_by(&e) => {
-                    error.try_set(Some(e.message));
+                    status.outcome.try_set(Some(Outcome::Failed(e.message)));
                 }
                 Err(_) => {}
             }
         });
     };
     reload();
-
-    // One change at a time; the page reloads after it, errors show at the top.
-    let act = move |work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, ApiError>>>>| {
-        busy.set(true);
-        error.set(None);
-        notice.set(None);
-        spawn_local(async move {
-            let result = work.await;
-            busy.try_set(false);
-            match result {
-                Ok(done) => {
-                    notice.try_set(Some(done));
-                    reload();
-                }
-                Err(e) if !store.signed_out_by(&e) => {
-                    error.try_set(Some(e.message));
-                }
-                Err(_) => {}
-            }
-        });
-    };
     let remove = move |id: IdentityId| {
-        act(Box::pin(async move { api::unlink_identity(id).await.map(|()| "Removed.".to_owned()) }))
+        status.run(
+            store,
+            async move { api::unlink_identity(id).await.map(|()| "Removed.".to_owned()) },
+            reload,
+        );
     };
     let link = move |provider: String| {
-        busy.set(true);
-        error.set(None);
+        status.busy.set(true);
         spawn_local(async move {
             match api::link_provider(&provider).await {
                 Ok(link) => go_to(&link.redirect),
                 Err(e) => {
-                    busy.try_set(false);
-                    error.try_set(Some(e.message));
+                    status.busy.try_set(false);
+                    status.outcome.try_set(Some(Outcome::Failed(e.message)));
                 }
             }
         });
     };
 
     view! {
-        <section class="settings" aria-labelledby="settings-title">
-            <header class="settings-header">
-                <a class="back" href="/" aria-label="Back to chats">"‹"</a>
-                <h2 id="settings-title">"Settings"</h2>
-            </header>
-            <p class="form-error" data-testid="settings-error" role="alert" hidden=move || error.read().is_none()>
-                {move || error.get().unwrap_or_default()}
-            </p>
-            <p class="notice" role="status" hidden=move || notice.read().is_none()>
-                {move || notice.get().unwrap_or_default()}
-            </p>
-            <h3>"Linked accounts"</h3>
-            {move || ways.get().map(|ways| {
-                let linkable: Vec<AuthProvider> = ways.providers.clone();
-                view! {
-                    <IdentityList identities=ways.identities.clone() busy=busy on_remove=remove />
-                    <div class="link-buttons">
-                        {linkable.into_iter().map(|provider| {
-                            let id = provider.id.clone();
-                            view! {
-                                <button
-                                    type="button"
-                                    class="secondary small"
-                                    data-testid="link-provider"
-                                    disabled=move || busy.get() || !provider.available
-                                    on:click=move |_| link(id.clone())
-                                >
-                                    "Link " {provider.label.clone()}
-                                    {(!provider.available).then_some(" (unavailable)")}
-                                </button>
-                            }
-                        }).collect_view()}
-                    </div>
-                    <Show when=move || !ways.has_password>
-                        <SetPassword busy=busy on_set=move |password| act(Box::pin(async move {
-                            api::set_password(password).await.map(|()| "Password set: you can sign in with it too.".to_owned())
-                        })) />
-                    </Show>
-                }
+        <section class="settings-section" aria-labelledby="identities-title">
+            <h3 id="identities-title">"Linked accounts"</h3>
+            {move || linked.get().map(|linked| view! {
+                <IdentityList identities=linked.identities busy=status.busy on_remove=remove />
+                <div class="link-buttons">
+                    {linked.providers.into_iter().map(|provider| {
+                        let id = provider.id.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary small"
+                                data-testid="link-provider"
+                                disabled=move || status.busy.get() || !provider.available
+                                on:click=move |_| link(id.clone())
+                            >
+                                "Link " {provider.label.clone()}
+                                {(!provider.available).then_some(" (unavailable)")}
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
             })}
+            <StatusLine status=status testid="identities-status" />
         </section>
     }
 }
@@ -159,45 +119,6 @@ fn IdentityList(
         </ul>
     }
     .into_any()
-}
-
-/// A first password, for an account that signs in only with a provider.
-#[component]
-fn SetPassword(
-    busy: RwSignal<bool>,
-    on_set: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match Password::parse(&password.get_untracked()) {
-            Ok(valid) => {
-                problem.set(None);
-                on_set(valid.expose().to_owned());
-            }
-            Err(e) => problem.set(Some(e.to_string())),
-        }
-    };
-    view! {
-        <form class="set-password" on:submit=submit novalidate>
-            <h3>"Set a password"</h3>
-            <p class="hint">"This account signs in only with a provider. With a password, you can sign in without it too."</p>
-            <label for="new-password">"New password"</label>
-            <input
-                id="new-password"
-                data-testid="new-password"
-                type="password"
-                autocomplete="new-password"
-                prop:value=password
-                on:input=move |ev| password.set(event_target_value(&ev))
-            />
-            <p class="form-error" role="alert" hidden=move || problem.read().is_none()>
-                {move || problem.get().unwrap_or_default()}
-            </p>
-            <button class="primary small" type="submit" data-testid="set-password" disabled=busy>"Set password"</button>
-        </form>
-    }
 }
 
 /// The sentence for `?error=<code>` of a link that failed, then taken out of the address.
