@@ -37,13 +37,13 @@ pub async fn logout() -> Result<(), ApiError> {
     empty(post("/api/auth/logout").build()).await
 }
 
-/// `Ok(None)` when nobody is signed in (401).
+/// `Ok(None)` when nobody is signed in (`GET /api/auth/session` answers 204).
 pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
-    match json(get("/api/auth/me").build()).await {
-        Ok(info) => Ok(Some(info)),
-        Err(error) if error.code == ErrorCode::Unauthorized => Ok(None),
-        Err(error) => Err(error),
+    let response = checked(get("/api/auth/session").build()).await?;
+    if response.status() == 204 {
+        return Ok(None);
     }
+    response.json().await.map(Some).map_err(|e| unexpected(format!("unreadable response: {e}")))
 }
 
 /// Changes my display name; answers with my session as it now is. My contacts and all

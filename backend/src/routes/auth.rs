@@ -1,5 +1,5 @@
-//! `/api/auth/*`: register, login, logout, me (and my display name); my sessions; password
-//! change.
+//! `/api/auth/*`: register, login, logout, me (and my display name), whether I am signed
+//! in; my sessions; password change.
 
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
 use confab_shared::api::{
@@ -10,7 +10,7 @@ use confab_shared::{ErrorBody, SessionId};
 
 use super::openapi::{JsonBody, SameSite, SignedIn, Stored};
 use crate::auth::{Authenticated, Presented, token};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::routes::extract::ClientIp;
 use crate::services::{self, auth::NewSession, auth::Revoked};
 use crate::state::AppState;
@@ -71,6 +71,23 @@ pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> AppResul
     ))]
 pub async fn me(auth: Authenticated) -> web::Json<SessionInfo> {
     web::Json(SessionInfo { user: auth.user, expires_at: auth.expires_at, has_password: auth.has_password })
+}
+
+#[utoipa::path(get, path = "/api/auth/session", tag = "auth", security(("session" = []), ()),
+    responses(
+        (status = 200, description = "Signed in: the user and when the session expires, as `GET /api/auth/me` answers", body = SessionInfo),
+        (status = 204, description = "Not signed in (no session cookie, or its session has ended)"),
+        (status = 503, description = "The database is unavailable: whether I am signed in is not known", body = ErrorBody),
+    ))]
+/// `GET /api/auth/me` for a page that doesn't know yet whether it is signed in: "no" is an
+/// answer (204), not a failure, so a signed-out start logs no error in the browser's console.
+/// Any other failure (the database down) stays one: it must not read as signed out.
+pub async fn session(auth: Result<Authenticated, AppError>) -> AppResult<HttpResponse> {
+    match auth {
+        Ok(auth) => Ok(HttpResponse::Ok().json(me(auth).await.into_inner())),
+        Err(AppError::Unauthorized) => Ok(HttpResponse::NoContent().finish()),
+        Err(other) => Err(other),
+    }
 }
 
 #[utoipa::path(patch, path = "/api/auth/me", tag = "auth", request_body = UpdateProfileRequest, security(("session" = [])),

@@ -60,6 +60,7 @@ operations! {
     auth::login,
     auth::logout,
     auth::me,
+    auth::session,
     auth::update_profile,
     auth::sessions,
     auth::revoke_other_sessions,

@@ -94,6 +94,24 @@ async fn logout_ends_the_session_on_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_session_route_says_signed_out_with_a_204_not_an_error() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+
+    let (status, body) = alice.get("/api/auth/session").await;
+    assert_eq!(status, StatusCode::OK, "{body:#}");
+    assert_eq!(body["user"]["username"], alice.username.as_str(), "{body:#}");
+    assert_eq!(body, alice.get("/api/auth/me").await.1, "the same answer as /me");
+
+    let anonymous = app.request(Method::GET, "/api/auth/session", None).await;
+    assert_eq!(anonymous.0, StatusCode::NO_CONTENT, "{:#}", anonymous.1);
+    let cookie = alice.cookie.clone();
+    alice.logout().await;
+    let ended = app.request_with_cookie(Method::GET, "/api/auth/session", &cookie, None).await;
+    assert_eq!(ended.0, StatusCode::NO_CONTENT, "an ended session: {:#}", ended.1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_registrations_are_validation_errors() {
     let app = spawn_app().await;
     let cases = [

@@ -150,6 +150,8 @@ async fn with_postgres_stopped_calls_answer_503_with_retry_after_and_work_again_
     assert_eq!(body.error.code, ErrorCode::Unavailable);
     let (status, _) = alice.get("/api/chats").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, _) = alice.get("/api/auth/session").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "unknown, not signed out");
     let client_id = confab_shared::ClientId(uuid::Uuid::new_v4());
     socket
         .send(&ClientEvent::SendMessage {

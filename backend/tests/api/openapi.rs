@@ -36,7 +36,12 @@ fn documented(doc: &Value) -> BTreeMap<String, BTreeMap<Method, bool>> {
                 .iter()
                 .map(|(method, operation)| {
                     let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-                    let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+                    // Required when listed and no alternative is the empty requirement `{}`
+                    // (which says "or without": the session is optional).
+                    let secured = operation["security"].as_array().is_some_and(|alternatives| {
+                        !alternatives.is_empty()
+                            && alternatives.iter().all(|a| a.as_object().is_some_and(|a| !a.is_empty()))
+                    });
                     (method, secured)
                 })
                 .collect();
