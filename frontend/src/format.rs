@@ -263,4 +263,42 @@ mod tests {
         assert!(avatar_hue(id) < 360);
         assert_ne!(avatar_hue(id), avatar_hue(UserId(uuid::Uuid::from_u128(43))));
     }
+
+    /// WCAG relative luminance of an sRGB colour with channels in 0..=1.
+    fn luminance([r, g, b]: [f64; 3]) -> f64 {
+        let linear = |c: f64| if c <= 0.040_45 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) };
+        0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+
+    /// CSS `hsl(h s% l%)` as sRGB.
+    fn hsl(h: f64, s: f64, l: f64) -> [f64; 3] {
+        let chroma = (1.0 - (2.0 * l - 1.0).abs()) * s;
+        let x = chroma * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+        let (r, g, b) = match (h / 60.0) as u32 {
+            0 => (chroma, x, 0.0),
+            1 => (x, chroma, 0.0),
+            2 => (0.0, chroma, x),
+            3 => (0.0, x, chroma),
+            4 => (x, 0.0, chroma),
+            _ => (chroma, 0.0, x),
+        };
+        let m = l - chroma / 2.0;
+        [r + m, g + m, b + m]
+    }
+
+    #[test]
+    fn white_initials_read_on_every_avatar_colour() {
+        // The saturation and lightness as the stylesheet has them.
+        let css = include_str!("../style.css");
+        let rule = css.split("hsl(var(--avatar-hue, 220) ").nth(1).expect("the avatar's background rule");
+        let mut numbers =
+            rule.split('%').take(2).map(|n| n.trim().parse::<f64>().expect("a percentage") / 100.0);
+        let (saturation, lightness) =
+            (numbers.next().expect("saturation"), numbers.next().expect("lightness"));
+        for hue in 0..360 {
+            let background = luminance(hsl(f64::from(hue), saturation, lightness));
+            let contrast = 1.05 / (background + 0.05);
+            assert!(contrast >= 4.5, "hue {hue}: {contrast:.2}:1");
+        }
+    }
 }
