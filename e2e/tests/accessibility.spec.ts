@@ -1,7 +1,7 @@
 // axe-core on every screen, in light and dark: no violations of WCAG 2.1 A and AA
 // (contrast included). A screen is checked as a person sees it: signed out, signed in
 // with no chat, a conversation with a run, a reaction, a picture and a file, the details
-// panel, the emoji picker, the New chat dialog, and the settings page.
+// panel, the emoji picker, @mention completion, the New chat dialog, and the settings page.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
 
@@ -61,6 +61,11 @@ for (const scheme of ['light', 'dark'] as const) {
     await expect(alice.testId('reaction-picker')).toBeVisible();
     await expectNoViolations(alice.page, 'emoji picker');
     await alice.page.keyboard.press('Escape');
+
+    await alice.testId('composer-input').pressSequentially('@xb');
+    await expect(alice.testId('mention-option')).toHaveCount(1);
+    await expectNoViolations(alice.page, 'mention completion');
+    await alice.testId('composer-input').fill('');
 
     await alice.openSettings();
     await expectNoViolations(alice.page, 'chat details');

@@ -53,17 +53,18 @@ test('@ completes the names of the chat\'s members, by keyboard or pointer', asy
   await input.pressSequentially('thanks @mb');
   await expect(alice.testId('mention-options')).toBeVisible();
   await expect(options).toHaveCount(2);
-  await expect(input).toHaveAttribute('aria-expanded', 'true');
+  await expect(input).toHaveAttribute('aria-controls', 'mention-options');
   // One more letter narrows it; ↓ wraps, Enter picks instead of sending.
   await input.pressSequentially('o');
   await expect(options).toHaveCount(1);
   await expect(options.first()).toContainText(`@${bobName}`);
   await expect(options.first()).toHaveAttribute('aria-selected', 'true');
+  await expect(input).toHaveAttribute('aria-activedescendant', 'mention-option-0');
   await input.press('ArrowDown');
   await input.press('Enter');
   await expect(input).toHaveValue(`thanks @${bobName} `);
   await expect(alice.testId('mention-options')).toHaveCount(0);
-  await expect(input).toHaveAttribute('aria-expanded', 'false');
+  await expect(input).not.toHaveAttribute('aria-activedescendant');
 
   // Escape dismisses the list and leaves the text; a click picks.
   await input.pressSequentially('and @mbe');

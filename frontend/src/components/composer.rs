@@ -248,10 +248,10 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 disabled=closed
                 aria-describedby="composer-error"
                 aria-invalid=move || error.read().is_some().to_string()
-                role="combobox"
+                // The combobox pattern as a textarea may take it: no role (a textarea keeps
+                // its own), the list it completes from and the option highlighted there.
                 aria-autocomplete="list"
-                aria-controls=mention_picker::LIST_ID
-                aria-expanded=move || offering().to_string()
+                aria-controls=move || offering().then_some(mention_picker::LIST_ID)
                 aria-activedescendant=move || offering().then(|| mention_picker::option_id(active_option.get()))
                 prop:value=text
                 on:input=move |ev| {

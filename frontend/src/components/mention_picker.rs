@@ -1,9 +1,10 @@
 //! Completing `@username` in the composer: while the caret sits right after `@` and part
 //! of a name ([`confab_shared::mentions::typing_at`], the same reading the server uses),
-//! a list of the chat's members who match sits above the field. It is the ARIA combobox
-//! pattern: focus stays in the textarea, which names the list (`aria-controls`) and its
-//! highlighted option (`aria-activedescendant`); ↑/↓ move, Enter or Tab picks, Escape
-//! dismisses, a click picks.
+//! a list of the chat's members who match sits above the field. It follows the ARIA
+//! combobox pattern as far as a textarea may (HTML allows it no `combobox` role): focus
+//! stays in the textarea, which names the list (`aria-controls`) and its highlighted
+//! option (`aria-activedescendant`); ↑/↓ move, Enter or Tab picks, Escape dismisses, a
+//! click picks.
 
 use confab_shared::UserId;
 use confab_shared::api::User;
