@@ -104,6 +104,16 @@ bench-logins N="1000":
 bench-first-load: frontend
     python3 bench/first_load.py dist
 
+# Retakes the README's screenshots (docs/screenshots/) from the real app in Chromium.
+screenshots: frontend
+    cd e2e && SCREENSHOTS=1 npx playwright test screenshots
+
+# Lighthouse scores (npm lighthouse 12, Debian's Chromium) of the login page and a signed-in
+# chat, mobile and desktop settings; the full reports go to target/lighthouse/.
+lighthouse: frontend
+    cd bench/lighthouse && ([ -d node_modules ] || npm ci --no-audit --no-fund)
+    node bench/lighthouse/run.mjs
+
 # Cache figures: latency percentiles and hit rate with and without Redis (release build).
 bench-cache *ARGS:
     cargo run --release -p confab-loadtest --bin confab-bench -- {{ARGS}}
