@@ -42,7 +42,8 @@ test('README screenshots', async ({ browser }) => {
   await expect(ada.app.reactionChip('Load test is green', '🎉')).toContainText('2');
   await ada.app.startDirectChat(grace.username);
   await ada.app.send('Coffee after the standup?');
-  await grace.app.openChat('Ada Lovelace');
+  await grace.app.chatItem('Coffee after the standup?').click();
+  await expect(grace.app.testId('chat-header')).toContainText('Ada Lovelace');
   await grace.app.send('Sure, 10:30?');
   await expect(ada.app.delivered('Sure, 10:30?')).toBeVisible();
   await ada.app.testId('notifications-dismiss').click();
