@@ -188,8 +188,9 @@ pub async fn toggle_reaction(
         .await
 }
 
-pub async fn mark_read(id: ChatId, seq: i64) -> Result<MarkReadRequest, ApiError> {
-    json(post(&format!("/api/chats/{id}/read")).json(&MarkReadRequest { seq })).await
+/// The answer (my read position, clamped) is not needed: the store already moved it.
+pub async fn mark_read(id: ChatId, seq: i64) -> Result<(), ApiError> {
+    empty(post(&format!("/api/chats/{id}/read")).json(&MarkReadRequest { seq })).await
 }
 
 /// Mutes (`true`) or unmutes a chat for me; answers with my view of it.
