@@ -1,4 +1,7 @@
 //! How chats, people and times are shown: plain strings, rendered as text nodes.
+//!
+//! Case is changed by the browser: Rust's Unicode case tables would add to the download
+//! what the browser already has.
 
 use chrono::{DateTime, Datelike, Local, Utc};
 use confab_shared::UserId;
@@ -124,11 +127,35 @@ pub fn ago(at: DateTime<Utc>) -> String {
 
 /// Up to two initials of a name, for its avatar: "Ada Lovelace" → "AL", "bob" → "B".
 pub fn initials(name: &str) -> String {
-    name.split_whitespace()
+    let initials: String = name
+        .split_whitespace()
         .filter_map(|word| word.chars().find(|c| c.is_alphanumeric()))
         .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
+        .collect();
+    uppercase(&initials)
+}
+
+/// `text` in lower case, by the browser's `toLowerCase`: Rust's `to_lowercase` would bring
+/// its Unicode tables, about 10 KB brotli. Natively (unit tests) by Rust's, which agrees.
+#[cfg(target_arch = "wasm32")]
+pub fn lowercase(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn lowercase(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// `text` in upper case, as [`lowercase`] does it.
+#[cfg(target_arch = "wasm32")]
+pub fn uppercase(text: &str) -> String {
+    js_sys::JsString::from(text).to_upper_case().into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn uppercase(text: &str) -> String {
+    text.to_uppercase()
 }
 
 /// A hue (0–359) that is always the same for one person, so their avatar keeps its colour.
@@ -211,7 +238,7 @@ pub fn device(user_agent: &str) -> String {
 /// A validation message as a sentence ("display name must be …" → "Display name must be …").
 pub fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars.next().map(|first| uppercase(first.encode_utf8(&mut [0; 4])) + chars.as_str()).unwrap_or_default()
 }
 
 #[cfg(test)]

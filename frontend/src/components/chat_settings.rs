@@ -72,7 +72,8 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
         query.set(text.clone());
         search_seq.update_value(|n| *n += 1);
         let seq = search_seq.get_value();
-        let text = text.trim().to_lowercase();
+        // The server lower-cases the prefix itself.
+        let text = text.trim().to_owned();
         if text.is_empty() {
             results.set(Vec::new());
             return;

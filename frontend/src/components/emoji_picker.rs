@@ -94,7 +94,7 @@ pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl In
 /// `(emoji, name)` of the entries whose name or a shortcode contains every word of
 /// `query`, in the list's order.
 fn matching(list: &[EmojiEntry], query: &str) -> Vec<(String, String)> {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<String> = query.split_whitespace().map(crate::format::lowercase).collect();
     list.iter()
         .filter(|entry| {
             words.iter().all(|word| {

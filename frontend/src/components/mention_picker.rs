@@ -12,6 +12,7 @@ use confab_shared::mentions;
 use leptos::prelude::*;
 
 use crate::components::avatar::Avatar;
+use crate::format::lowercase;
 
 /// The most people the list shows: the rest are one more letter away.
 const SHOWN_MAX: usize = 8;
@@ -37,12 +38,12 @@ pub fn typing(text: &str, caret_utf16: u32) -> Option<Typing> {
 /// The members to offer for `typed`, best first: those whose username starts with it,
 /// then those with a word of their display name starting with it. Never me.
 pub fn suggestions(members: &[User], me: Option<UserId>, typed: &str) -> Vec<User> {
-    let typed = typed.to_lowercase();
+    let typed = lowercase(typed);
     let others = || members.iter().filter(|user| Some(user.id) != me);
-    let by_username = others().filter(|user| user.username.to_lowercase().starts_with(&typed));
+    let by_username = others().filter(|user| lowercase(&user.username).starts_with(&typed));
     let by_name = others().filter(|user| {
-        !user.username.to_lowercase().starts_with(&typed)
-            && user.display_name.split_whitespace().any(|word| word.to_lowercase().starts_with(&typed))
+        !lowercase(&user.username).starts_with(&typed)
+            && user.display_name.split_whitespace().any(|word| lowercase(word).starts_with(&typed))
     });
     by_username.chain(by_name).take(SHOWN_MAX).cloned().collect()
 }
