@@ -1,9 +1,10 @@
 //! How chats, people and times are shown: plain strings, rendered as text nodes.
 //!
-//! Case is changed by the browser: Rust's Unicode case tables would add to the download
-//! what the browser already has.
+//! Dates are written field by field rather than with chrono's `format`, and case is
+//! changed by the browser: chrono's format interpreter and Rust's Unicode case tables
+//! would add to the download what the browser or a few lines already do.
 
-use chrono::{DateTime, Datelike, Local, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike, Utc};
 use confab_shared::UserId;
 use confab_shared::api::{Chat, ChatKind, Message};
 
@@ -93,6 +94,37 @@ pub fn plain_text(html: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "Monday 30 November".
+fn weekday_day_month(day: NaiveDate) -> String {
+    let weekday = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
+    format!("{weekday} {} {}", day.day(), MONTHS[day.month0() as usize])
+}
+
+/// "14:05", or "14:05:09" with `seconds`.
+fn clock(at: &impl Timelike, seconds: bool) -> String {
+    if seconds {
+        format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+    } else {
+        format!("{:02}:{:02}", at.hour(), at.minute())
+    }
+}
+
 /// The label of a day separator: "Today", "Yesterday", "Monday 30 November", or with
 /// the year when it is not this year's.
 pub fn day_label(at: DateTime<Utc>) -> String {
@@ -103,9 +135,9 @@ pub fn day_label(at: DateTime<Utc>) -> String {
     } else if today.pred_opt() == Some(day) {
         "Yesterday".to_owned()
     } else if day.year() == today.year() {
-        day.format("%A %-d %B").to_string()
+        weekday_day_month(day)
     } else {
-        day.format("%A %-d %B %Y").to_string()
+        format!("{} {}", weekday_day_month(day), day.year())
     }
 }
 
@@ -169,16 +201,18 @@ pub fn avatar_hue(id: UserId) -> u16 {
 /// `14:05` today, `Mar 3, 14:05` on other days, in the browser's time zone.
 pub fn short_time(at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&Local);
-    if local.date_naive() == Local::now().date_naive() {
-        local.format("%H:%M").to_string()
+    let day = local.date_naive();
+    if day == Local::now().date_naive() {
+        clock(&local, false)
     } else {
-        local.format("%b %-d, %H:%M").to_string()
+        format!("{} {}, {}", &MONTHS[day.month0() as usize][..3], day.day(), clock(&local, false))
     }
 }
 
-/// The full timestamp for tooltips and `<time datetime>`.
+/// The full timestamp for tooltips: "Monday 30 November 2026, 14:05:09".
 pub fn full_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local).format("%A %-d %B %Y, %H:%M:%S").to_string()
+    let local = at.with_timezone(&Local);
+    format!("{} {}, {}", weekday_day_month(local.date_naive()), local.year(), clock(&local, true))
 }
 
 /// My unread messages in `chat`, as the server counts them (others' messages after my
@@ -281,6 +315,15 @@ mod tests {
         assert_eq!(initials("  émile  zola  the third"), "ÉZ");
         assert_eq!(initials("(x) y"), "XY");
         assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn dates_are_written_out_in_english() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(weekday_day_month(day), "Monday 30 November");
+        let at = day.and_hms_opt(14, 5, 9).unwrap();
+        assert_eq!(clock(&at, false), "14:05");
+        assert_eq!(clock(&at, true), "14:05:09");
     }
 
     #[test]
