@@ -315,7 +315,7 @@ async fn put(store: Store, id: UploadId, upload: &UploadInstructions) -> Result<
 
 /// Our own store answers with the usual JSON error; an S3 store with XML.
 fn storage_refusal(status: u16, body: Option<String>) -> String {
-    body.and_then(|body| serde_json::from_str::<ErrorBody>(&body).ok())
+    body.and_then(|body| crate::api::decode::<ErrorBody>(&body).ok())
         .map(|body| body.error.message)
         .unwrap_or_else(|| format!("The storage refused the upload ({status})."))
 }

@@ -186,7 +186,7 @@ impl Realtime {
         if !self.is_current(generation) {
             return;
         }
-        let event = match serde_json::from_str::<ServerEvent>(text) {
+        let event = match crate::api::decode::<ServerEvent>(text) {
             Ok(event) => event,
             Err(error) => {
                 warn!("unreadable server event: {error}");
