@@ -43,7 +43,7 @@ pub async fn me() -> Result<Option<SessionInfo>, ApiError> {
     if response.status() == 204 {
         return Ok(None);
     }
-    response.json().await.map(Some).map_err(|e| unexpected(format!("unreadable response: {e}")))
+    body(response).await.map(Some)
 }
 
 /// Changes my display name; answers with my session as it now is. My contacts and all
@@ -243,7 +243,11 @@ fn post(url: &str) -> RequestBuilder {
 
 /// Sends `request` and decodes a JSON success body.
 async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiError> {
-    let response = checked(request).await?;
+    body(checked(request).await?).await
+}
+
+/// The JSON body of a successful `response`.
+async fn body<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let text = response.text().await.map_err(|e| unexpected(format!("unreadable response: {e}")))?;
     decode(&text).map_err(|e| unexpected(format!("unreadable response: {e}")))
 }
