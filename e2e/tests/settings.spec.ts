@@ -80,3 +80,16 @@ test('display name, password, sessions, notifications and muted chats', async ({
   await phone.page.context().close();
   await close();
 });
+
+test('on a phone, settings take the screen and ‹ goes back to the chats', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const app = new ChatApp(await context.newPage());
+  await app.register(ChatApp.uniqueName('tphone'));
+  await app.testId('settings-link').click();
+  await expect(app.testId('display-name')).toBeVisible();
+  await expect(app.testId('new-chat-button')).toBeHidden();
+  await app.page.getByRole('link', { name: 'Back to chats' }).click();
+  await expect(app.testId('new-chat-button')).toBeVisible();
+  await expect(app.testId('display-name')).toHaveCount(0);
+  await context.close();
+});

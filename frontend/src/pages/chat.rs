@@ -5,7 +5,7 @@ use confab_shared::api::ChatKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::api;
@@ -24,6 +24,10 @@ pub fn ChatLayout() -> impl IntoView {
     let store = expect_context::<Store>();
     let navigate = use_navigate();
     let dialog_open = RwSignal::new(false);
+    // On a phone one pane shows at a time: the conversation or the settings page when one is
+    // open, the chat list otherwise.
+    let pathname = use_location().pathname;
+    let main_open = move || store.open_chat.read().is_some() || pathname.read().as_str() == "/settings";
     // Offered until answered: allowed, blocked, or "Not now" (remembered in this browser).
     let notifications_offer = RwSignal::new(notify::undecided() && !notify::offer_dismissed());
 
@@ -48,7 +52,7 @@ pub fn ChatLayout() -> impl IntoView {
     };
 
     view! {
-        <div class="app" class:chat-open=move || store.open_chat.read().is_some()>
+        <div class="app" class:main-open=main_open>
             <aside class="sidebar" aria-label="Chats">
                 <header class="sidebar-header">
                     <span class="brand">"confab"</span>
