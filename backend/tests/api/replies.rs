@@ -5,7 +5,7 @@
 use confab_shared::api::{ChangesPage, HistoryQuery, Message, MessagePage, ReplyPreview};
 use confab_shared::ws::ClientEvent;
 use confab_shared::{ChatId, ClientId, ErrorCode, MessageId};
-use confab_test_support::{TestUser, assert_error, expect_ok, spawn_app};
+use confab_test_support::{TestUser, WsClient, assert_error, expect_ok, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -13,6 +13,20 @@ use uuid::Uuid;
 async fn reply(user: &TestUser, chat_id: ChatId, parent: MessageId, body: &str) -> (StatusCode, Value) {
     let request = json!({ "client_id": Uuid::new_v4(), "body": body, "reply_to": parent });
     user.post(&format!("/api/chats/{chat_id}/messages"), request).await
+}
+
+/// Sends `body` over the socket as a reply to `parent`: the send's client id.
+async fn reply_over(ws: &mut WsClient, chat_id: ChatId, parent: MessageId, body: &str) -> ClientId {
+    let client_id = ClientId(Uuid::new_v4());
+    let send = ClientEvent::SendMessage {
+        chat_id,
+        client_id,
+        body: body.into(),
+        attachment_ids: vec![],
+        reply_to: Some(parent),
+    };
+    ws.send(&send).await;
+    client_id
 }
 
 fn message_path(message: &Message) -> String {
@@ -34,16 +48,7 @@ async fn a_reply_quotes_its_parent_live_in_history_and_in_changes() {
     let mut alice_ws = alice.ws().await;
     let mut bob_ws = bob.ws().await;
 
-    let client_id = ClientId(Uuid::new_v4());
-    bob_ws
-        .send(&ClientEvent::SendMessage {
-            chat_id: chat.id,
-            client_id,
-            body: "yes".into(),
-            attachment_ids: vec![],
-            reply_to: Some(parent.id),
-        })
-        .await;
+    let client_id = reply_over(&mut bob_ws, chat.id, parent.id, "yes").await;
 
     let acked = bob_ws.recv_message().await;
     let quote = ReplyPreview {
@@ -147,16 +152,7 @@ async fn a_reply_answers_only_a_live_message_of_its_own_chat() {
 
     // The socket refuses the same way, answering the send's client_id.
     let mut bob_ws = bob.ws().await;
-    let client_id = ClientId(Uuid::new_v4());
-    bob_ws
-        .send(&ClientEvent::SendMessage {
-            chat_id: chat.id,
-            client_id,
-            body: "hm".into(),
-            attachment_ids: vec![],
-            reply_to: Some(other_chats.id),
-        })
-        .await;
+    let client_id = reply_over(&mut bob_ws, chat.id, other_chats.id, "hm").await;
     let error = bob_ws.recv_error().await;
     assert_eq!((error.code, error.client_id), (ErrorCode::Conflict, Some(client_id)));
 }
