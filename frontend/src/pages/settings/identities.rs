@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::{Outcome, Status, StatusLine};
+use super::{Status, StatusLine};
 use crate::api;
 use crate::store::Store;
 
@@ -37,10 +37,7 @@ pub fn Identities() -> impl IntoView {
                 Ok(loaded) => {
                     linked.try_set(Some(loaded));
                 }
-                Err(e) if !store.signed_out_by(&e) => {
-                    status.outcome.try_set(Some(Outcome::Failed(e.message)));
-                }
-                Err(_) => {}
+                Err(e) => status.failed_by(store, &e),
             }
         });
     };
@@ -59,7 +56,7 @@ pub fn Identities() -> impl IntoView {
                 Ok(link) => go_to(&link.redirect),
                 Err(e) => {
                     status.busy.try_set(false);
-                    status.outcome.try_set(Some(Outcome::Failed(e.message)));
+                    status.failed_by(store, &e);
                 }
             }
         });

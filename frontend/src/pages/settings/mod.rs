@@ -90,8 +90,19 @@ impl Status {
         Self { busy: RwSignal::new(false), outcome: RwSignal::new(None) }
     }
 
+    fn done(self, message: impl Into<String>) {
+        self.outcome.try_set(Some(Outcome::Done(message.into())));
+    }
+
     fn fail(self, message: impl Into<String>) {
-        self.outcome.set(Some(Outcome::Failed(message.into())));
+        self.outcome.try_set(Some(Outcome::Failed(message.into())));
+    }
+
+    /// Shows why a call failed, unless it means I was signed out (then this tab signs out).
+    fn failed_by(self, store: Store, e: &ApiError) {
+        if !store.signed_out_by(e) {
+            self.fail(format::capitalised(&e.message));
+        }
     }
 
     /// Runs one change: busy meanwhile; then its sentence, and `then` after a success.
@@ -107,13 +118,10 @@ impl Status {
             self.busy.try_set(false);
             match result {
                 Ok(done) => {
-                    self.outcome.try_set(Some(Outcome::Done(done)));
+                    self.done(done);
                     then();
                 }
-                Err(e) if store.signed_out_by(&e) => {}
-                Err(e) => {
-                    self.outcome.try_set(Some(Outcome::Failed(format::capitalised(&e.message))));
-                }
+                Err(e) => self.failed_by(store, &e),
             }
         });
     }

@@ -19,7 +19,7 @@ pub fn Notifications() -> impl IntoView {
     let choose = move |chosen: Level| {
         if notify::set_level(chosen) {
             level.set(chosen);
-            status.outcome.set(Some(super::Outcome::Done(format!("Saved: {}.", chosen.label()))));
+            status.done(format!("Saved: {}.", chosen.label()));
         } else {
             status.fail("This browser refused to keep the setting (is storage blocked?).");
         }

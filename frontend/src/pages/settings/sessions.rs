@@ -23,10 +23,7 @@ pub fn Sessions(changed: RwSignal<u32>) -> impl IntoView {
                 Ok(list) => {
                     sessions.try_set(Some(list));
                 }
-                Err(e) if !store.signed_out_by(&e) => {
-                    status.outcome.try_set(Some(super::Outcome::Failed(e.message)));
-                }
-                Err(_) => {}
+                Err(e) => status.failed_by(store, &e),
             }
         });
     };
