@@ -109,8 +109,23 @@ pub fn stop(child: &mut Child, sig: i32, timeout: Duration) -> anyhow::Result<()
     bail!("process {} ignored signal {sig} for {timeout:?} and was killed", child.id())
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// Ports handed out below Linux's ephemeral range (32768–60999 by default). A port from
+/// that range (what binding port 0 gives) can be taken, between our check and the server's
+/// own bind, as the local end of any outgoing connection on the machine — and a parallel
+/// test suite opens hundreds: a provider started seconds later on "its" port then failed.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port that was free a moment ago on 127.0.0.1, for a server about to bind it: a
+/// random one below the ephemeral range that binds now (port 0's pick if none does).
 pub fn free_port() -> anyhow::Result<u16> {
+    let span = u128::from(PORTS.end - PORTS.start);
+    for _ in 0..64 {
+        let offset = u16::try_from(uuid::Uuid::new_v4().as_u128() % span).unwrap_or(0);
+        let port = PORTS.start + offset;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     let listener = TcpListener::bind("127.0.0.1:0").context("binding a free port")?;
     Ok(listener.local_addr()?.port())
 }
