@@ -110,7 +110,7 @@ pub async fn reopen(
         (status = 201, description = "Added; they get `chat_created`, the others `member_added`", body = Chat),
         (status = 403, description = NOT_THE_OWNER, body = ErrorBody),
         (status = 404, description = "No such chat, or not a member", body = ErrorBody),
-        (status = 409, description = "Already a member, or no such user", body = ErrorBody),
+        (status = 409, description = "Already a member, no such user, or the group is full", body = ErrorBody),
         JsonBody, SignedIn,
     ))]
 pub async fn add_member(

@@ -117,7 +117,7 @@ pub async fn delete(
         (status = 200, description = "Toggled; the message's reactions now; members get `reactions_changed`", body = [Reaction]),
         (status = 403, description = "A system message, the chat is closed, or sent from a page of another site", body = ErrorBody),
         (status = 404, description = "No such chat or message, or not a member", body = ErrorBody),
-        (status = 409, description = "The message was deleted", body = ErrorBody),
+        (status = 409, description = "The message was deleted, or already has the most different emoji allowed (20) and this is another", body = ErrorBody),
         JsonBody, SignedIn,
     ))]
 pub async fn react(

@@ -34,7 +34,8 @@ pub async fn add(state: &AppState, me: &Authenticated, chat_id: ChatId, user_id:
             match chats::add_member(conn, &member_row(chat_id.0, user_id.0, Role::Member), max).await {
                 Ok(true) => {}
                 Ok(false) => {
-                    return Err(AppError::Validation(format!("a group has at most {max} members")));
+                    // The group is full now; a well-formed request its state refuses.
+                    return Err(AppError::Conflict(format!("a group has at most {max} members")));
                 }
                 Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                     return Err(AppError::Conflict("already a member".into()));

@@ -253,7 +253,9 @@ pub async fn react(
     .await?;
     let (toggle, change_seq) = changed(outcome)?;
     if toggle == Toggle::TooMany {
-        return Err(AppError::Validation(format!(
+        // A well-formed request the message's current state refuses (another emoji
+        // removed would let it through): a conflict, not bad input.
+        return Err(AppError::Conflict(format!(
             "a message can have at most {REACTIONS_PER_MESSAGE_MAX} different reactions"
         )));
     }

@@ -202,7 +202,7 @@ async fn groups_are_capped_at_creation_and_on_add() {
     assert_error("create past the cap", &too_big, StatusCode::BAD_REQUEST, ErrorCode::Validation);
     let chat = owner.create_group("Small", &[&a, &b]).await;
     let add = owner.post(&format!("/api/chats/{}/members", chat.id), json!({ "user_id": c.id() })).await;
-    assert_error("add past the cap", &add, StatusCode::BAD_REQUEST, ErrorCode::Validation);
+    assert_error("add past the cap", &add, StatusCode::CONFLICT, ErrorCode::Conflict);
     assert_eq!(owner.chat(chat.id).await.members.len(), 3);
 }
 

@@ -111,7 +111,9 @@ async fn reactions_toggle_per_person_and_are_bounded() {
         let _: Vec<Reaction> = expect_ok(e, &[StatusCode::OK], bob.post(&path, json!({ "emoji": e })).await);
     }
     let one_too_many = bob.post(&path, json!({ "emoji": emoji[19] })).await;
-    assert_error("21st different emoji", &one_too_many, StatusCode::BAD_REQUEST, ErrorCode::Validation);
+    assert_error("21st different emoji", &one_too_many, StatusCode::CONFLICT, ErrorCode::Conflict);
+    let _: Vec<Reaction> =
+        expect_ok("a 20th emoji again", &[StatusCode::OK], alice.post(&path, json!({ "emoji": emoji[18] })).await);
 }
 
 /// Without `since`, `/changes` starts from the beginning: the document does not require
