@@ -364,8 +364,8 @@ pub struct ReplyPreview {
 
 /// What a system message records. People are given as they were at the time, since a
 /// removed member no longer appears in the chat's members: clients show the name they
-/// know now and fall back to these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// know now and fall back to these. Decoded by hand, in any key order (`crate::decode`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemEvent {

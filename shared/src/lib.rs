@@ -2,6 +2,7 @@
 //! validated input types and their limits. Builds for native and `wasm32-unknown-unknown`.
 
 pub mod api;
+mod decode;
 pub mod display;
 pub mod error;
 pub mod ids;

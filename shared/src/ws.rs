@@ -61,8 +61,9 @@ impl ErrorEvent {
     }
 }
 
-/// What the server tells a client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the server tells a client. Decoded by hand (`crate::decode`: `type` must come
+/// first, as serde writes it), so the browser's bundle carries no buffering decoder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// First event on every connection.

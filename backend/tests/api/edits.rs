@@ -112,8 +112,11 @@ async fn reactions_toggle_per_person_and_are_bounded() {
     }
     let one_too_many = bob.post(&path, json!({ "emoji": emoji[19] })).await;
     assert_error("21st different emoji", &one_too_many, StatusCode::CONFLICT, ErrorCode::Conflict);
-    let _: Vec<Reaction> =
-        expect_ok("a 20th emoji again", &[StatusCode::OK], alice.post(&path, json!({ "emoji": emoji[18] })).await);
+    let _: Vec<Reaction> = expect_ok(
+        "a 20th emoji again",
+        &[StatusCode::OK],
+        alice.post(&path, json!({ "emoji": emoji[18] })).await,
+    );
 }
 
 /// Without `since`, `/changes` starts from the beginning: the document does not require
