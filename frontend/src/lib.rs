@@ -1,4 +1,4 @@
-//! The confab browser app: session gate, router, and the shared store and socket.
+//! The confab browser app: session gate, routes, and the shared store and socket.
 
 mod api;
 mod components;
@@ -6,6 +6,7 @@ mod format;
 mod notify;
 mod outbox;
 mod pages;
+mod route;
 mod store;
 mod uploads;
 mod ws;
@@ -13,12 +14,11 @@ mod ws;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
 
 use crate::pages::auth::AuthPage;
 use crate::pages::chat::{ChatLayout, ChatView, NoChatOpen};
 use crate::pages::settings::SettingsPage;
+use crate::route::{Route, Router, use_router};
 use crate::store::{Session, Store};
 use crate::ws::Realtime;
 
@@ -32,6 +32,7 @@ enum Gate {
 
 #[component]
 pub fn App() -> impl IntoView {
+    Router::start();
     let store = Store::new();
     let realtime = Realtime::new(store);
     provide_context(store);
@@ -76,26 +77,41 @@ pub fn App() -> impl IntoView {
         Gate::SignedOut | Gate::Loading => realtime.stop(),
     });
 
-    view! {
-        <Router>
-            {move || match gate.get() {
-                Gate::Loading => view! { <p class="splash" role="status">"Loading…"</p> }.into_any(),
-                Gate::SignedOut => view! { <AuthPage /> }.into_any(),
-                Gate::SignedIn => {
-                    view! {
-                        <Routes fallback=|| view! { <p class="splash">"Page not found."</p> }>
-                            <ParentRoute path=path!("") view=ChatLayout>
-                                <Route path=path!("") view=NoChatOpen />
-                                <Route path=path!("chats/:id") view=ChatView />
-                                <Route path=path!("settings") view=SettingsPage />
-                            </ParentRoute>
-                            <Route path=path!("login") view=|| view! { <Redirect path="/" /> } />
-                        </Routes>
-                    }
-                        .into_any()
-                }
-            }}
-        </Router>
+    move || match gate.get() {
+        Gate::Loading => view! { <p class="splash" role="status">"Loading…"</p> }.into_any(),
+        Gate::SignedOut => view! { <AuthPage /> }.into_any(),
+        Gate::SignedIn => view! { <SignedIn /> }.into_any(),
+    }
+}
+
+/// The signed-in screens: the chat layout around the home, chat and settings pages (kept
+/// while moving between them), or "Page not found.".
+#[component]
+fn SignedIn() -> impl IntoView {
+    let router = use_router();
+    // Where a provider's sign-in lands; signed in, that is the chat list.
+    Effect::new(move || {
+        if router.route() == Route::Login {
+            router.replace("/");
+        }
+    });
+    let found = Memo::new(move |_| router.route() != Route::NotFound);
+    move || {
+        if found.get() {
+            view! { <ChatLayout>{move || page(router.route())}</ChatLayout> }.into_any()
+        } else {
+            view! { <p class="splash">"Page not found."</p> }.into_any()
+        }
+    }
+}
+
+/// The page inside the chat layout.
+fn page(route: Route) -> AnyView {
+    match route {
+        Route::Chat(chat_id) => view! { <ChatView chat_id=chat_id /> }.into_any(),
+        Route::Settings => view! { <SettingsPage /> }.into_any(),
+        // `/login` is on its way to `/`; a path not found takes the layout away.
+        Route::Home | Route::Login | Route::NotFound => view! { <NoChatOpen /> }.into_any(),
     }
 }
 

@@ -7,17 +7,17 @@ use confab_shared::ws::ServerEvent;
 use confab_shared::{ApiError, ChatId, UserId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::components::chat_list::PresenceDot;
 use crate::format;
+use crate::route::use_router;
 use crate::store::Store;
 
 #[component]
 pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
     let store = expect_context::<Store>();
-    let navigate = use_navigate();
+    let router = use_router();
     let me = store.me().map(|u| u.id);
     let chat = Memo::new(move |_| store.chats.with(|list| list.get(chat_id).cloned()));
     let is_group = move || chat.with(|c| c.as_ref().is_some_and(|c| c.kind == ChatKind::Group));
@@ -115,13 +115,12 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
         move |close: bool| act(Box::pin(async move { api::set_closed(chat_id, close).await.map(Some) }));
     let leave = move |_| {
         let Some(me) = me else { return };
-        let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
             match api::remove_member(chat_id, me).await {
                 Ok(()) => {
                     store.forget_chat(chat_id);
-                    navigate("/", Default::default());
+                    router.navigate("/");
                 }
                 Err(e) => {
                     busy.try_set(false);
@@ -325,7 +324,7 @@ pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync +
             </Show>
             <Show when=is_group>
                 <div class="settings-row">
-                    <button type="button" class="danger" data-testid="chat-leave" disabled=busy on:click=leave.clone()>
+                    <button type="button" class="danger" data-testid="chat-leave" disabled=busy on:click=leave>
                         "Leave chat"
                     </button>
                 </div>

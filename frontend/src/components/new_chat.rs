@@ -7,15 +7,15 @@ use confab_shared::validate::ChatTitle;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::route::use_router;
 use crate::store::Store;
 
 #[component]
 pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
     let store = expect_context::<Store>();
-    let navigate = use_navigate();
+    let router = use_router();
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(Vec::<User>::new());
     let selected = RwSignal::new(Vec::<User>::new());
@@ -82,7 +82,6 @@ pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> imp
             }
         };
         busy.set(true);
-        let navigate = navigate.clone();
         let on_close = on_close_submit.clone();
         spawn_local(async move {
             let result = api::create_chat(&request).await;
@@ -93,7 +92,7 @@ pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> imp
                     let follow_ups = store.apply(confab_shared::ws::ServerEvent::ChatCreated { chat });
                     store.run(follow_ups);
                     on_close();
-                    navigate(&format!("/chats/{id}"), Default::default());
+                    router.navigate(&format!("/chats/{id}"));
                 }
                 Err(e) => {
                     error.try_set(Some(e.message));

@@ -8,10 +8,10 @@ use confab_shared::validate::SearchText;
 use confab_shared::{ApiError, ChatId, MessageId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::format;
+use crate::route::use_router;
 use crate::store::Store;
 
 /// The results of one search so far.
@@ -41,7 +41,7 @@ struct Row {
 #[component]
 pub fn MessageSearch() -> impl IntoView {
     let store = expect_context::<Store>();
-    let navigate = use_navigate();
+    let router = use_router();
     let text = RwSignal::new(String::new());
     let found = RwSignal::new(None::<Found>);
     let loading = RwSignal::new(false);
@@ -129,10 +129,9 @@ pub fn MessageSearch() -> impl IntoView {
         else {
             return;
         };
-        let navigate = navigate.clone();
         spawn_local(async move {
             match store.show_message(hit.chat_id, hit.message.seq).await {
-                Ok(()) => navigate(&format!("/chats/{}", hit.chat_id), Default::default()),
+                Ok(()) => router.navigate(&format!("/chats/{}", hit.chat_id)),
                 Err(e) => fail(store, error, &e),
             }
         });

@@ -6,10 +6,9 @@ use confab_shared::api::{AuthProvider, LoginRequest, RegisterRequest, SignInErro
 use confab_shared::validate::{DisplayName, Password, Username};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
+use crate::route::use_router;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +133,11 @@ pub fn AuthPage() -> impl IntoView {
 /// The sentence for `?error=<code>` in the address, which is then taken out of it (a
 /// reload shouldn't say it again).
 fn provider_error() -> Option<String> {
-    let code = use_query_map().with_untracked(|query| query.get("error"))?;
+    let router = use_router();
+    let code = router.query("error")?;
     let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
     let path = if path.starts_with("/login") { "/".to_owned() } else { path };
-    use_navigate()(&path, NavigateOptions { replace: true, ..Default::default() });
+    router.replace(&path);
     Some(
         SignInError::from_code(&code)
             .map_or("Signing in with the provider failed.", SignInError::message)

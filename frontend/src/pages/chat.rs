@@ -4,9 +4,6 @@ use confab_shared::ChatId;
 use confab_shared::api::ChatKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map};
-use uuid::Uuid;
 
 use crate::api;
 use crate::components::chat_list::{ChatList, PresenceDot};
@@ -16,18 +13,19 @@ use crate::components::connection_status::ConnectionStatus;
 use crate::components::message_list::MessageList;
 use crate::components::new_chat::NewChatDialog;
 use crate::components::search::MessageSearch;
+use crate::route::{Route, use_router};
 use crate::store::{Session, Store};
 use crate::{format, notify, uploads};
 
+/// The sidebar, with `children` (the page) beside it.
 #[component]
-pub fn ChatLayout() -> impl IntoView {
+pub fn ChatLayout(children: Children) -> impl IntoView {
     let store = expect_context::<Store>();
-    let navigate = use_navigate();
+    let router = use_router();
     let dialog_open = RwSignal::new(false);
     // On a phone one pane shows at a time: the conversation or the settings page when one is
     // open, the chat list otherwise.
-    let pathname = use_location().pathname;
-    let main_open = move || store.open_chat.read().is_some() || pathname.read().as_str() == "/settings";
+    let main_open = move || store.open_chat.read().is_some() || router.route() == Route::Settings;
     // Offered until answered: allowed, blocked, or "Not now" (remembered in this browser).
     let notifications_offer = RwSignal::new(notify::undecided() && !notify::offer_dismissed());
 
@@ -40,14 +38,13 @@ pub fn ChatLayout() -> impl IntoView {
         _ => String::new(),
     };
     let logout = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             // Signed out locally whatever the server says: the cookie may already be gone.
             if let Err(error) = api::logout().await {
                 leptos::logging::warn!("logout: {error}");
             }
             store.sign_out();
-            navigate("/", Default::default());
+            router.navigate("/");
         });
     };
 
@@ -98,7 +95,7 @@ pub fn ChatLayout() -> impl IntoView {
                 <ChatList />
             </aside>
             <main class="main">
-                <Outlet />
+                {children()}
             </main>
             <Show when=move || dialog_open.get()>
                 <NewChatDialog on_close=move || dialog_open.set(false) />
@@ -117,13 +114,11 @@ pub fn NoChatOpen() -> impl IntoView {
     }
 }
 
-/// `/chats/:id`: one `ChatPane` per chat id, so switching chats starts fresh.
+/// `/chats/{id}`: one `ChatPane` per chat id, so switching chats starts fresh; `None` for
+/// a link whose id is not a chat id.
 #[component]
-pub fn ChatView() -> impl IntoView {
-    let params = use_params_map();
-    let chat_id =
-        Memo::new(move |_| params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()).map(ChatId));
-    move || match chat_id.get() {
+pub fn ChatView(chat_id: Option<ChatId>) -> impl IntoView {
+    match chat_id {
         Some(chat_id) => view! { <ChatPane chat_id=chat_id /> }.into_any(),
         None => view! {
             <div class="empty-state">
@@ -160,11 +155,11 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
     // Removed by someone else: the pane says so (below). Gone otherwise (I left, or the
     // list was refetched without it): back to the list.
     let removed_from = Memo::new(move |_| store.removed_from.with(|gone| gone.get(&chat_id).cloned()));
-    let navigate = use_navigate();
+    let router = use_router();
     Effect::new(move |was_present: Option<bool>| {
         let present = store.chats.with(|list| list.get(chat_id).is_some());
         if was_present == Some(true) && !present && removed_from.get_untracked().is_none() {
-            navigate("/", Default::default());
+            router.navigate("/");
         }
         present
     });

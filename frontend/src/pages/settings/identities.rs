@@ -6,11 +6,10 @@ use confab_shared::IdentityId;
 use confab_shared::api::{AuthProvider, LinkedIdentity, SignInError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::{Status, StatusLine};
 use crate::api;
+use crate::route::use_router;
 use crate::store::Store;
 
 /// What the section shows, loaded together and again after each change.
@@ -120,8 +119,9 @@ fn IdentityList(
 
 /// The sentence for `?error=<code>` of a link that failed, then taken out of the address.
 fn link_error() -> Option<String> {
-    let code = use_query_map().with_untracked(|query| query.get("error"))?;
-    use_navigate()("/settings", NavigateOptions { replace: true, ..Default::default() });
+    let router = use_router();
+    let code = router.query("error")?;
+    router.replace("/settings");
     Some(
         SignInError::from_code(&code).map_or("Linking the provider failed.", SignInError::message).to_owned(),
     )
