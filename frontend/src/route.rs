@@ -16,7 +16,7 @@ use leptos::ev;
 use leptos::logging::warn;
 use leptos::prelude::*;
 use uuid::Uuid;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlAnchorElement, MouseEvent};
 
 /// A screen of the app, as the address names it.
@@ -117,7 +117,6 @@ impl Router {
 
     fn go(self, to: &str, replace: bool) {
         let Some(window) = web_sys::window() else { return };
-        let Ok(history) = window.history() else { return };
         let location = window.location();
         let here = format!(
             "{}{}{}",
@@ -125,11 +124,13 @@ impl Router {
             location.search().unwrap_or_default(),
             location.hash().unwrap_or_default()
         );
-        let written = if replace || to == here {
-            history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(to))
-        } else {
-            history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(to))
-        };
+        let written = window.history().and_then(|history| {
+            if replace || to == here {
+                history.replace_state_with_url(&JsValue::NULL, "", Some(to))
+            } else {
+                history.push_state_with_url(&JsValue::NULL, "", Some(to))
+            }
+        });
         if written.is_err() {
             warn!("cannot go to {to}");
             return;
