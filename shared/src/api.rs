@@ -39,6 +39,7 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub user: User,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// Whether the account has a password; `false` for one made by an identity provider
     /// until its owner sets one (`POST /api/auth/password` without `current_password`).
@@ -61,9 +62,12 @@ pub struct UpdateProfileRequest {
 pub struct ActiveSession {
     /// Names the session for `DELETE /api/auth/sessions/{id}`.
     pub id: SessionId,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// When a request last presented it, to within a few minutes.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub last_used_at: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// The `User-Agent` it signed in with (shortened; empty when none was sent).
     pub user_agent: String,
@@ -115,6 +119,7 @@ pub struct LinkedIdentity {
     pub label: String,
     /// The email the provider last gave, for the owner to recognise the account by.
     pub email: Option<String>,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -319,7 +324,9 @@ pub struct Message {
     /// HTML a client may insert as HTML. Empty once deleted.
     #[serde(default)]
     pub body_html: String,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::time::rfc3339_or_null")]
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,
     /// The chat's change number of this message's latest change (creation, edit,
@@ -736,6 +743,7 @@ pub struct UploadInstructions {
     pub method: String,
     pub url: String,
     pub headers: std::collections::BTreeMap<String, String>,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 

@@ -225,7 +225,7 @@ enum Payload {
     Presence {
         user_id: UserId,
         online: bool,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "crate::time::rfc3339_or_null")]
         last_seen: Option<DateTime<Utc>>,
     },
     ChatCreated {

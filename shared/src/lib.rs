@@ -9,6 +9,7 @@ pub mod ids;
 pub mod limits;
 pub mod mentions;
 pub mod schema;
+pub mod time;
 pub mod validate;
 pub mod ws;
 
