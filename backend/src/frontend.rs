@@ -1,12 +1,13 @@
 //! The built browser app (`dist/`): precompressed files, cache headers and the SPA fallback.
 //!
 //! - **Precompressed.** `trunk build --release` writes `NAME.br` (brotli -q 11) and
-//!   `NAME.gz` (gzip -9) next to each text and WASM file (`frontend/precompress.sh`), once,
+//!   `NAME.gz` (gzip -9) next to each text and WASM file (`frontend/post_build.sh`), once,
 //!   so no request pays for compression and the best ratios cost nothing at run time. A
 //!   request gets the brotli file when its `Accept-Encoding` allows `br`, else the gzip one
 //!   when it allows `gzip`, else the file itself, with `Vary: Accept-Encoding`. A `Range`
 //!   request gets ranges of the file itself: ranges of a compressed body are of no use.
-//! - **Cached.** A file whose name carries trunk's content hash (`app-1a2b….wasm`) never
+//! - **Cached.** A file whose name carries a content hash (`app-1a2b….wasm`), or which
+//!   lies in a directory named so (`app-1a2b…/chunk_5.wasm`: the split app), never
 //!   changes, so browsers keep it a year without asking again (`immutable`). Everything
 //!   else, above all `index.html`, which names the current hashed files, is revalidated on
 //!   every use (`no-cache`; its `ETag` makes that a 304).
@@ -71,14 +72,18 @@ fn list(root: &Path, dir: &Path, assets: &mut HashMap<String, Asset>) -> io::Res
                 .into_iter()
                 .filter(|encoding| compressed_path(&path, *encoding).is_file())
                 .collect();
-            assets.insert(key, Asset { hashed: is_content_hashed(name), path, encodings });
+            let hashed = key.split('/').any(is_content_hashed);
+            assets.insert(key, Asset { hashed, path, encodings });
         }
     }
     Ok(())
 }
 
 /// Trunk names what it builds `NAME-HASH.EXT`, the WASM `NAME-HASH_bg.wasm`, where `HASH`
-/// is a 64-bit content hash in hex (without leading zeros): new content, new name.
+/// is a 64-bit content hash in hex (without leading zeros): new content, new name. The
+/// split app's modules (`frontend/split.py`) keep fixed names, because they name each
+/// other, inside a directory named so (`app-HASH/`): a file is for good if any part of
+/// its path is.
 fn is_content_hashed(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
@@ -170,5 +175,27 @@ mod tests {
         for name in ["index.html", "favicon.ico", "app-1.js", "self-hosted.css", "x-ac6abcb2861adbec0.js"] {
             assert!(!is_content_hashed(name), "{name}");
         }
+    }
+
+    #[test]
+    fn files_in_a_hashed_directory_are_for_good() {
+        let dir = std::env::temp_dir().join(format!("confab-dist-test-{}", std::process::id()));
+        let app = dir.join("app-b6593f66138dea1a");
+        std::fs::create_dir_all(&app).unwrap();
+        for path in [
+            dir.join("index.html"),
+            dir.join("robots.txt"),
+            app.join("__wasm_split.js"),
+            app.join("chunk_5.wasm"),
+        ] {
+            std::fs::write(path, "x").unwrap();
+        }
+        let dist = Dist::open(&dir).unwrap();
+        let hashed = |key: &str| dist.assets.get(key).map(|asset| asset.hashed);
+        assert_eq!(hashed("app-b6593f66138dea1a/__wasm_split.js"), Some(true));
+        assert_eq!(hashed("app-b6593f66138dea1a/chunk_5.wasm"), Some(true));
+        assert_eq!(hashed("index.html"), Some(false));
+        assert_eq!(hashed("robots.txt"), Some(false));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,9 +14,11 @@ use reqwest::{Method, Response, StatusCode, header};
 const WASM: &str = "confab-frontend-ac6abcb2861adbec_bg.wasm";
 const JS: &str = "confab-frontend-ac6abcb2861adbec.js";
 const CSS: &str = "style-e9631b595e650321.css";
+/// A module of the split app, in its content-hashed directory (`frontend/split.py`).
+const CHUNK: &str = "app-0123456789abcdef/chunk_5.wasm";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// A release build as trunk and `frontend/precompress.sh` leave it. Each version of a file
+/// A release build as trunk and `frontend/post_build.sh` leave it. Each version of a file
 /// has its own bytes, so a test sees which one was sent (reqwest here never decodes).
 fn dist() -> PathBuf {
     let dir = scratch_dir("dist").unwrap();
@@ -27,7 +29,11 @@ fn dist() -> PathBuf {
         (WASM, b"\0asm the app".as_slice()),
         (JS, b"export default function init() {}"),
         (CSS, b"body { margin: 0 }"),
+        (CHUNK, b"\0asm a split module"),
     ] {
+        if let Some(parent) = dir.join(name).parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
         std::fs::write(dir.join(name), body).unwrap();
         std::fs::write(dir.join(format!("{name}.br")), brotli_of(name)).unwrap();
         std::fs::write(dir.join(format!("{name}.gz")), gzip_of(name)).unwrap();
@@ -108,7 +114,7 @@ async fn each_kind_of_file_keeps_its_type_when_compressed() {
 async fn hashed_files_are_cached_for_good_and_the_page_is_revalidated() {
     let app = spawn_with_frontend().await;
 
-    for file in [WASM, JS, CSS] {
+    for file in [WASM, JS, CSS, CHUNK] {
         for accepted in [Some("br"), Some("gzip"), None] {
             let response = get(&app, &format!("/{file}"), accepted).await;
             assert_eq!(header_of(&response, &header::CACHE_CONTROL), IMMUTABLE, "{file} {accepted:?}");
