@@ -11,7 +11,7 @@ export TRUNK_TOOLS_WASM_OPT := "version_132"
 default:
     @just --list --unsorted
 
-# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, brotli, Redis, Chromium, npm packages, schemathesis).
+# Install what this machine lacks (Rust wasm32 target, trunk, wasm-bindgen, wasm-split-cli, brotli, Redis, Chromium, npm packages, schemathesis).
 setup:
     bash .ci/setup
 
@@ -40,9 +40,11 @@ oidc-demo: setup
     @echo 'Start confab with: OIDC_PROVIDERS=demo OIDC_DEMO_ISSUER=http://127.0.0.1:8092 OIDC_DEMO_CLIENT_ID=confab-demo OIDC_DEMO_CLIENT_SECRET=confab-demo-secret OIDC_DEMO_LABEL="Demo provider" just dev'
     cd crates/test-support/oidc && node provider.mjs --port 8092 --client confab-demo:confab-demo-secret:http://127.0.0.1:8080/api/auth/oidc/demo/callback
 
-# Build the frontend into dist/ (release, size-optimised).
+# Build the frontend into dist/ (release, size-optimised, split into modules loaded on demand).
 frontend:
-    trunk build --release --skip-version-check
+    CONFAB_SPLIT=1 CARGO_PROFILE_WASM_RELEASE_STRIP=false \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components --cfg confab_split -Clink-arg=--emit-relocs" \
+        trunk build --release --skip-version-check
 
 # Everything CI runs (`.ci/run`): fmt check, clippy on host and wasm32, all tests, the API fuzzer, browser tests.
 test: setup fmt-check lint frontend

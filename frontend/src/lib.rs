@@ -7,6 +7,7 @@ mod notify;
 mod outbox;
 mod pages;
 mod route;
+mod split;
 mod store;
 mod uploads;
 mod ws;
@@ -17,7 +18,7 @@ use leptos::task::spawn_local;
 
 use crate::pages::auth::AuthPage;
 use crate::pages::chat::{ChatLayout, ChatView, NoChatOpen};
-use crate::pages::settings::SettingsPage;
+use crate::pages::settings::{settings_view, settings_view_load};
 use crate::route::{Route, Router, use_router};
 use crate::store::{Session, Store};
 use crate::ws::Realtime;
@@ -95,6 +96,16 @@ fn SignedIn() -> impl IntoView {
             router.replace("/");
         }
     });
+    // Once the chat list is on screen, the screens split off from the first download are
+    // fetched in the background, so that opening one is instant (`split`).
+    set_timeout(
+        || {
+            spawn_local(async {
+                let _ = prefetch_split_views().await;
+            });
+        },
+        PREFETCH_AFTER,
+    );
     let found = Memo::new(move |_| router.route() != Route::NotFound);
     move || {
         if found.get() {
@@ -105,11 +116,34 @@ fn SignedIn() -> impl IntoView {
     }
 }
 
+/// How long after sign-in the split-off screens start downloading: the signed-in screen's
+/// own requests (chat list, socket, history) come first.
+const PREFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Downloads the modules of every split-off screen, one after the other, while the
+/// browser is online; it stops at the first failure and leaves that to the screen's own
+/// "Retry" (`split::deferred`).
+async fn prefetch_split_views() -> Option<()> {
+    use crate::components::{attachments, chat_settings, emoji_picker, mention_picker, new_chat, search};
+    if !web_sys::window()?.navigator().on_line() {
+        return None;
+    }
+    mention_picker::mention_options_view_load().await.ok()?;
+    new_chat::new_chat_view_load().await.ok()?;
+    chat_settings::chat_settings_view_load().await.ok()?;
+    emoji_picker::emoji_picker_view_load().await.ok()?;
+    search::search_results_view_load().await.ok()?;
+    settings_view_load().await.ok()?;
+    uploads::attempt_load().await.ok()?;
+    attachments::lightbox_view_load().await.ok()
+}
+
 /// The page inside the chat layout.
 fn page(route: Route) -> AnyView {
     match route {
         Route::Chat(chat_id) => view! { <ChatView chat_id=chat_id /> }.into_any(),
-        Route::Settings => view! { <SettingsPage /> }.into_any(),
+        // Its code is downloaded when it is first opened (`split`).
+        Route::Settings => split::deferred(settings_view_load, settings_view).into_any(),
         // `/login` is on its way to `/`; a path not found takes the layout away.
         Route::Home | Route::Login | Route::NotFound => view! { <NoChatOpen /> }.into_any(),
     }

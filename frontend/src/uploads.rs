@@ -10,6 +10,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use confab_shared::api::{Attachment, StartUploadRequest, UploadInstructions};
 use confab_shared::display::file_size;
@@ -23,6 +25,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{File, ProgressEvent, XmlHttpRequest};
 
 use crate::api;
+use crate::split::Unavailable;
 use crate::store::Store;
 
 /// This tab's name for one file being uploaded (the server's id comes later).
@@ -222,7 +225,10 @@ pub async fn finished(store: Store, ids: &[UploadId]) -> Result<Vec<AttachmentId
 /// Runs one attempt in the background; its promise lets a sender wait for it.
 fn begin(store: Store, id: UploadId) {
     let attempt = future_to_promise(async move {
-        let outcome = upload(store, id).await;
+        let outcome = match attempt(store, id).await {
+            Ok(upload) => upload.await,
+            Err(Unavailable) => Err("Couldn't load the uploader. Check your connection.".to_owned()),
+        };
         let live = TASKS.with(|tasks| tasks.borrow().get(&id).is_some_and(|t| !t.cancelled));
         if live {
             match outcome {
@@ -242,6 +248,15 @@ fn begin(store: Store, id: UploadId) {
             task.cancelled = false;
         }
     });
+}
+
+crate::split::split_fn! {
+    /// One attempt at an upload: the code that talks to the server and the storage is
+    /// downloaded with the first file (`crate::split`).
+    pub fn attempt(store: Store, id: UploadId) -> Pin<Box<dyn Future<Output = Result<Attachment, String>>>> {
+        Box::pin(upload(store, id))
+    }
+    load attempt_load;
 }
 
 /// start → PUT → complete.

@@ -22,6 +22,18 @@ impl LightboxState {
     pub fn new() -> Self {
         Self(RwSignal::new(None))
     }
+
+    pub fn is_open(self) -> bool {
+        self.0.with(Option::is_some)
+    }
+}
+
+crate::split::split_view! {
+    /// The lightbox, split off from the first download (`crate::split`).
+    pub fn lightbox_view() -> AnyView {
+        view! { <Lightbox /> }.into_any()
+    }
+    load lightbox_view_load;
 }
 
 /// A sent message's files: images first as thumbnails, then the others as chips.
@@ -140,7 +152,7 @@ fn kind(content_type: &str) -> &'static str {
 }
 
 /// The full picture over the page: a modal `<dialog>`, so focus stays inside and Escape
-/// closes it.
+/// closes it. On screen while a picture is chosen (`LightboxState`).
 #[component]
 pub fn Lightbox() -> impl IntoView {
     let lightbox = expect_context::<LightboxState>();

@@ -14,6 +14,14 @@ use crate::format;
 use crate::route::use_router;
 use crate::store::Store;
 
+crate::split::split_view! {
+    /// The panel, split off from the first download (`crate::split`).
+    pub fn chat_settings_view(chat_id: ChatId, on_close: Callback<()>) -> AnyView {
+        view! { <ChatSettings chat_id=chat_id on_close=move || on_close.run(()) /> }.into_any()
+    }
+    load chat_settings_view_load;
+}
+
 #[component]
 pub fn ChatSettings(chat_id: ChatId, on_close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
     let store = expect_context::<Store>();

@@ -11,7 +11,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::components::attachments::UploadChip;
-use crate::components::mention_picker::{self, MentionOptions};
+use crate::components::mention_picker::{self, mention_options_view, mention_options_view_load};
 use crate::format;
 use crate::outbox;
 use crate::store::Store;
@@ -236,7 +236,12 @@ pub fn Composer(chat_id: ChatId) -> impl IntoView {
                 }
             />
             <Show when=offering>
-                <MentionOptions options=options active=active_option on_pick=pick />
+                {
+                    let on_pick = Callback::new(pick);
+                    crate::split::deferred(mention_options_view_load, move || {
+                        mention_options_view(options, active_option, on_pick)
+                    })
+                }
             </Show>
             <label for="composer-input" class="visually-hidden">"Message"</label>
             <textarea

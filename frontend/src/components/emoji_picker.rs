@@ -23,6 +23,14 @@ const QUICK_REACTIONS: [(&str, &str); 6] = [
 /// Results shown at once: enough to browse, few enough to render instantly.
 const SHOWN_MAX: usize = 120;
 
+crate::split::split_view! {
+    /// The picker, split off from the first download (`crate::split`).
+    pub fn emoji_picker_view(on_pick: Callback<String>, on_close: Callback<()>) -> AnyView {
+        view! { <EmojiPicker on_pick=on_pick on_close=on_close /> }.into_any()
+    }
+    load emoji_picker_view_load;
+}
+
 #[component]
 pub fn EmojiPicker(on_pick: Callback<String>, on_close: Callback<()>) -> impl IntoView {
     let query = RwSignal::new(String::new());

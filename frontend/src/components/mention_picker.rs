@@ -78,6 +78,14 @@ pub fn option_id(i: usize) -> String {
     format!("mention-option-{i}")
 }
 
+crate::split::split_view! {
+    /// The list, split off from the first download (`crate::split`).
+    pub fn mention_options_view(options: Memo<Vec<User>>, active: RwSignal<usize>, on_pick: Callback<User>) -> AnyView {
+        view! { <MentionOptions options=options active=active on_pick=move |user| on_pick.run(user) /> }.into_any()
+    }
+    load mention_options_view_load;
+}
+
 /// The list of people to mention. `options` are the matches, `active` the highlighted one;
 /// `on_pick` gets the chosen person.
 #[component]

@@ -21,9 +21,11 @@ use wasm_bindgen::closure::Closure;
 use web_sys::ResizeObserver;
 
 use crate::api;
-use crate::components::attachments::{AttachmentList, Lightbox, LightboxState, UploadChip};
+use crate::components::attachments::{
+    AttachmentList, LightboxState, UploadChip, lightbox_view, lightbox_view_load,
+};
 use crate::components::avatar::Avatar;
-use crate::components::emoji_picker::EmojiPicker;
+use crate::components::emoji_picker::{emoji_picker_view, emoji_picker_view_load};
 use crate::format;
 use crate::outbox;
 use crate::store::{ChatMessages, Replying, SendState, Store};
@@ -312,7 +314,8 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
         error: RwSignal::new(None),
     };
     provide_context(ui);
-    provide_context(LightboxState::new());
+    let lightbox = LightboxState::new();
+    provide_context(lightbox);
 
     let list_ref = NodeRef::<html::Div>::new();
     // Whether the reader is at the bottom: known once the first page is placed.
@@ -578,7 +581,9 @@ pub fn MessageList(chat_id: ChatId) -> impl IntoView {
             </button>
         </Show>
         </div>
-        <Lightbox />
+        <Show when=move || lightbox.is_open()>
+            {crate::split::deferred(lightbox_view_load, lightbox_view)}
+        </Show>
     }
 }
 
@@ -953,7 +958,11 @@ fn MessageRow(chat_id: ChatId, row: Row) -> impl IntoView {
                     </p>
                 </Show>
                 <Show when=move || id.is_some() && ui.picker.get() == id>
-                    <EmojiPicker on_pick=Callback::new(move |emoji: String| react(emoji)) on_close=Callback::new(move |()| close_picker()) />
+                    {
+                        let on_pick = Callback::new(move |emoji: String| react(emoji));
+                        let on_close = Callback::new(move |()| close_picker());
+                        crate::split::deferred(emoji_picker_view_load, move || emoji_picker_view(on_pick, on_close))
+                    }
                 </Show>
                 {(!row.chips.is_empty())
                     .then(|| {

@@ -12,6 +12,14 @@ use crate::api;
 use crate::route::use_router;
 use crate::store::Store;
 
+crate::split::split_view! {
+    /// The dialog, split off from the first download (`crate::split`).
+    pub fn new_chat_view(on_close: Callback<()>) -> AnyView {
+        view! { <NewChatDialog on_close=move || on_close.run(()) /> }.into_any()
+    }
+    load new_chat_view_load;
+}
+
 #[component]
 pub fn NewChatDialog(on_close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
     let store = expect_context::<Store>();

@@ -1,6 +1,9 @@
 //! Message search in the sidebar: a search box, then the messages of my chats that match
-//! (or, ticking "In this chat only", of the open chat), newest first, a page at a time. A result opens its chat at that message, in context
-//! (`Store::show_message`), where the message list brings it into view and highlights it.
+//! (or, ticking "In this chat only", of the open chat), newest first, a page at a time. A
+//! result opens its chat at that message, in context (`Store::show_message`), where the
+//! message list brings it into view and highlights it. The box is part of the first
+//! download; the results, and the code that fetches them, come with the first search
+//! (`crate::split`).
 
 use confab_shared::api::SearchHit;
 use confab_shared::limits::SEARCH_QUERY_MAX;
@@ -38,17 +41,107 @@ struct Row {
     snippet: String,
 }
 
+/// One submitted search: what, where, and a number that tells a search submitted again
+/// from the one before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    query: String,
+    /// The one chat searched, if the search is limited to one.
+    chat: Option<ChatId>,
+    attempt: u64,
+}
+
 #[component]
 pub fn MessageSearch() -> impl IntoView {
     let store = expect_context::<Store>();
-    let router = use_router();
     let text = RwSignal::new(String::new());
+    let search = RwSignal::new(None::<Search>);
+    let error = RwSignal::new(None::<String>);
+    let this_chat_only = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match SearchText::parse(&text.get_untracked()) {
+            Ok(query) => {
+                error.set(None);
+                let chat =
+                    if this_chat_only.get_untracked() { store.open_chat.get_untracked() } else { None };
+                let attempt = search.with_untracked(|s| s.as_ref().map_or(0, |s| s.attempt + 1));
+                search.set(Some(Search { query: query.as_str().to_owned(), chat, attempt }));
+            }
+            Err(e) => {
+                search.set(None);
+                error.set(Some(e.to_string()));
+            }
+        }
+    };
+    let close = move || {
+        text.set(String::new());
+        search.set(None);
+        error.set(None);
+    };
+    let on_close = Callback::new(move |()| close());
+
+    view! {
+        <div class="message-search">
+            <form role="search" class="search-form" on:submit=submit>
+                <input
+                    type="search"
+                    data-testid="search-input"
+                    placeholder="Search messages"
+                    aria-label="Search messages"
+                    maxlength=SEARCH_QUERY_MAX.to_string()
+                    prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            close();
+                        }
+                    }
+                />
+                // The choice appears once there is something to search for, and a chat to limit it to.
+                <Show when=move || store.open_chat.read().is_some() && text.with(|t| !t.trim().is_empty())>
+                    <label class="search-scope">
+                        <input
+                            type="checkbox"
+                            data-testid="search-this-chat"
+                            prop:checked=this_chat_only
+                            on:change=move |ev| this_chat_only.set(event_target_checked(&ev))
+                        />
+                        " In this chat only"
+                    </label>
+                </Show>
+            </form>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            // The results, and the code that fetches and shows them, are downloaded with the
+            // first search (`crate::split`).
+            <Show when=move || search.read().is_some()>
+                {crate::split::deferred(search_results_view_load, move || search_results_view(search, on_close))}
+            </Show>
+        </div>
+    }
+}
+
+crate::split::split_view! {
+    /// The results, split off from the first download (`crate::split`).
+    pub fn search_results_view(search: RwSignal<Option<Search>>, on_close: Callback<()>) -> AnyView {
+        view! { <SearchResults search=search on_close=on_close /> }.into_any()
+    }
+    load search_results_view_load;
+}
+
+/// The results of the search in `search`, newest first, a page at a time; fetched again
+/// whenever another search is submitted.
+#[component]
+fn SearchResults(search: RwSignal<Option<Search>>, on_close: Callback<()>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let router = use_router();
     let found = RwSignal::new(None::<Found>);
-    let loading = RwSignal::new(false);
+    // The effect below fetches the first page as soon as this is on screen.
+    let loading = RwSignal::new(true);
     let error = RwSignal::new(None::<String>);
     // Only the answer to the latest request may change the results.
     let latest = StoredValue::new(0u64);
-    let this_chat_only = RwSignal::new(false);
 
     let fetch = move |query: String, chat: Option<ChatId>, before: Option<String>| {
         latest.update_value(|n| *n += 1);
@@ -62,27 +155,24 @@ pub fn MessageSearch() -> impl IntoView {
             }
             loading.try_set(false);
             match page {
-                Ok(page) => found.update(|found| {
-                    let found = found.get_or_insert_with(|| Found { query, chat, ..Found::default() });
-                    found.hits.extend(page.results);
-                    found.next_before = page.next_before;
-                }),
+                Ok(page) => {
+                    found.try_update(|found| {
+                        let found = found.get_or_insert_with(|| Found { query, chat, ..Found::default() });
+                        found.hits.extend(page.results);
+                        found.next_before = page.next_before;
+                    });
+                }
                 Err(e) => fail(store, error, &e),
             }
         });
     };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match SearchText::parse(&text.get_untracked()) {
-            Ok(query) => {
-                found.set(None);
-                let chat =
-                    if this_chat_only.get_untracked() { store.open_chat.get_untracked() } else { None };
-                fetch(query.as_str().to_owned(), chat, None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
+    // Each submitted search starts over.
+    Effect::new(move |_| {
+        if let Some(Search { query, chat, .. }) = search.get() {
+            found.set(None);
+            fetch(query, chat, None);
         }
-    };
+    });
     let load_more = move |_| {
         let next = found.with_untracked(|f| {
             f.as_ref().and_then(|f| Some((f.query.clone(), f.chat, f.next_before.clone()?)))
@@ -91,12 +181,10 @@ pub fn MessageSearch() -> impl IntoView {
             fetch(query, chat, Some(before));
         }
     };
+    // Closing drops any answer still on its way.
     let close = move || {
         latest.update_value(|n| *n += 1);
-        text.set(String::new());
-        found.set(None);
-        loading.set(false);
-        error.set(None);
+        on_close.run(());
     };
 
     let rows = Memo::new(move |_| {
@@ -157,65 +245,33 @@ pub fn MessageSearch() -> impl IntoView {
     };
 
     view! {
-        <div class="message-search">
-            <form role="search" class="search-form" on:submit=submit>
-                <input
-                    type="search"
-                    data-testid="search-input"
-                    placeholder="Search messages"
-                    aria-label="Search messages"
-                    maxlength=SEARCH_QUERY_MAX.to_string()
-                    prop:value=text
-                    on:input=move |ev| text.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Escape" {
-                            close();
-                        }
-                    }
-                />
-                // The choice appears once there is something to search for, and a chat to limit it to.
-                <Show when=move || store.open_chat.read().is_some() && text.with(|t| !t.trim().is_empty())>
-                    <label class="search-scope">
-                        <input
-                            type="checkbox"
-                            data-testid="search-this-chat"
-                            prop:checked=this_chat_only
-                            on:change=move |ev| this_chat_only.set(event_target_checked(&ev))
-                        />
-                        " In this chat only"
-                    </label>
-                </Show>
-            </form>
-            <Show when=move || found.read().is_some() || loading.get() || error.read().is_some()>
-                <section class="search-results" aria-label="Search results" data-testid="search-results">
-                    <header class="search-results-header">
-                        <p class="hint" role="status">
-                            {move || if loading.get() { Some("Searching…".to_owned()) } else { summary() }}
-                        </p>
-                        <button type="button" class="link" data-testid="search-close" on:click=move |_| close()>
-                            "Close"
-                        </button>
-                    </header>
-                    {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                    <ul class="search-hits">
-                        <For each=move || rows.get() key=|row| row.clone() let:row>
-                            <SearchResult row=row on_open=open />
-                        </For>
-                    </ul>
-                    <Show when=move || found.with(|f| f.as_ref().is_some_and(|f| f.next_before.is_some()))>
-                        <button
-                            type="button"
-                            class="secondary small"
-                            data-testid="search-more"
-                            disabled=move || loading.get()
-                            on:click=load_more
-                        >
-                            "Load more"
-                        </button>
-                    </Show>
-                </section>
+        <section class="search-results" aria-label="Search results" data-testid="search-results">
+            <header class="search-results-header">
+                <p class="hint" role="status">
+                    {move || if loading.get() { Some("Searching…".to_owned()) } else { summary() }}
+                </p>
+                <button type="button" class="link" data-testid="search-close" on:click=move |_| close()>
+                    "Close"
+                </button>
+            </header>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <ul class="search-hits">
+                <For each=move || rows.get() key=|row| row.clone() let:row>
+                    <SearchResult row=row on_open=open />
+                </For>
+            </ul>
+            <Show when=move || found.with(|f| f.as_ref().is_some_and(|f| f.next_before.is_some()))>
+                <button
+                    type="button"
+                    class="secondary small"
+                    data-testid="search-more"
+                    disabled=move || loading.get()
+                    on:click=load_more
+                >
+                    "Load more"
+                </button>
             </Show>
-        </div>
+        </section>
     }
 }
 

@@ -7,11 +7,11 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::chat_list::{ChatList, PresenceDot};
-use crate::components::chat_settings::ChatSettings;
+use crate::components::chat_settings::{chat_settings_view, chat_settings_view_load};
 use crate::components::composer::{Composer, file_list};
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::message_list::MessageList;
-use crate::components::new_chat::NewChatDialog;
+use crate::components::new_chat::{new_chat_view, new_chat_view_load};
 use crate::components::search::MessageSearch;
 use crate::route::{Route, use_router};
 use crate::store::{Session, Store};
@@ -98,7 +98,10 @@ pub fn ChatLayout(children: Children) -> impl IntoView {
                 {children()}
             </main>
             <Show when=move || dialog_open.get()>
-                <NewChatDialog on_close=move || dialog_open.set(false) />
+                {
+                    let on_close = Callback::new(move |()| dialog_open.set(false));
+                    crate::split::deferred(new_chat_view_load, move || new_chat_view(on_close))
+                }
             </Show>
         </div>
     }
@@ -266,7 +269,10 @@ fn ChatPane(chat_id: ChatId) -> impl IntoView {
         </section>
         // Beside the conversation (a sheet over it on a phone), never squeezing it.
         <Show when=move || settings_open.get()>
-            <ChatSettings chat_id=chat_id on_close=move || settings_open.set(false) />
+            {
+                let on_close = Callback::new(move |()| settings_open.set(false));
+                crate::split::deferred(chat_settings_view_load, move || chat_settings_view(chat_id, on_close))
+            }
         </Show>
         </div>
         </Show>

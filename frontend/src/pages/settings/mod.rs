@@ -26,6 +26,14 @@ use password::PasswordForm;
 use profile::Profile;
 use sessions::Sessions;
 
+crate::split::split_view! {
+    /// The settings page, split off from the first download (`crate::split`).
+    pub fn settings_view() -> AnyView {
+        view! { <SettingsPage /> }.into_any()
+    }
+    load settings_view_load;
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let store = expect_context::<Store>();
