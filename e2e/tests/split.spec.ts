@@ -3,6 +3,7 @@
 // details, the emoji picker, search results) comes from its own module, cacheable for good,
 // when it opens or in the background after sign-in. A module that cannot be downloaded
 // leaves a notice with a Retry that works once the network is back: never a panic.
+import AxeBuilder from '@axe-core/playwright';
 import type { Response } from '@playwright/test';
 
 import { expect, test } from '../fixtures';
@@ -59,6 +60,11 @@ test('a module that cannot be downloaded leaves a notice with a Retry that works
   const failed = app.testId('deferred-failed');
   await expect(failed).toContainText("Couldn't load");
   await expect(app.testId('profile-username')).toBeHidden();
+  for (const scheme of ['light', 'dark'] as const) {
+    await app.page.emulateMedia({ colorScheme: scheme });
+    const axe = await new AxeBuilder({ page: app.page }).include('[data-testid="deferred-failed"]').analyze();
+    expect(axe.violations.map((v) => `${v.id}: ${v.help}`), `the notice in ${scheme}`).toEqual([]);
+  }
 
   offline = false;
   await failed.getByRole('button', { name: 'Retry' }).click();

@@ -2,7 +2,9 @@
 //!
 //! The first download has to stay small (README, "Size and first load"), and much of
 //! the app is screens nobody sees at once: the settings page, New chat, a chat's
-//! details, the emoji picker, search results. Each is declared with [`split_view!`]:
+//! details, the emoji picker, search results, the picture viewer, the `@mention` list.
+//! Each is declared with [`split_view!`] (work that is not a view, like the upload
+//! engine, with [`split_fn!`]):
 //!
 //! ```ignore
 //! split_view! {
@@ -22,8 +24,8 @@
 //! relocations (`--emit-relocs`), `wasm-split-cli` moves the function and everything
 //! only it reaches into a module of its own, and `frontend/split.py` puts those modules
 //! next to the main one (README, "How the release build splits the app"). Any other
-//! build, such as `trunk serve` in `just dev`, compiles plain functions: one module, same
-//! behaviour, nothing to fetch.
+//! build, such as `trunk serve` or the host's `cargo test`, compiles plain functions: one
+//! module, same behaviour, nothing to fetch.
 //!
 //! **Why not `#[lazy]` itself.** Its loader panics when a module cannot be fetched (a
 //! dropped connection, a deploy that removed the old files), and a panic ends a WASM app.
@@ -76,35 +78,7 @@ macro_rules! split_view {
             $body
         }
 
-        // The split point: a module (named like the function, in the other namespace)
-        // holding the function the splitter moves out, and the loader of its module.
-        #[cfg(confab_split)]
-        #[doc(hidden)]
-        // The split point is an `extern` import the splitter rewrites, and its loader.
-        #[allow(unsafe_code)]
-        $vis mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[leptos::wasm_split::wasm_split(
-                $name,
-                wasm_split_path = ::leptos::wasm_split,
-                fallible,
-                preload(load)
-            )]
-            pub fn split($($arg: $ty),*) -> Result<leptos::prelude::AnyView, $crate::split::Unavailable> {
-                Ok($body)
-            }
-        }
-
-        #[cfg(confab_split)]
-        $vis use $name::load as $load;
-
-        #[cfg(not(confab_split))]
-        #[allow(clippy::unused_async)]
-        $vis async fn $load() -> Result<(), $crate::split::Unavailable> {
-            Ok(())
-        }
+        $crate::split::split_point!($vis $name($($arg: $ty),*) -> leptos::prelude::AnyView $body, $load);
     };
 }
 pub(crate) use split_view;
@@ -132,6 +106,18 @@ macro_rules! split_fn {
             Ok($body)
         }
 
+        $crate::split::split_point!($vis $name($($arg: $ty),*) -> $ret $body, $load);
+    };
+}
+pub(crate) use split_fn;
+
+/// What both declare: the split point itself, a module named like the function (in the
+/// other namespace) holding `split`, the function the splitter moves out, and `load`,
+/// the loader of its module (an `extern` import the splitter rewrites, hence `unsafe`);
+/// then `$load`, that loader by the name the caller chose. Without splitting, `$load` has
+/// nothing to do.
+macro_rules! split_point {
+    ($vis:vis $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block, $load:ident) => {
         #[cfg(confab_split)]
         #[doc(hidden)]
         #[allow(unsafe_code)]
@@ -160,7 +146,7 @@ macro_rules! split_fn {
         }
     };
 }
-pub(crate) use split_fn;
+pub(crate) use split_point;
 
 /// Shows what `render` builds once `load` has fetched its module: "Loading…" until then,
 /// and "Couldn't load" with a Retry button if the download fails.
