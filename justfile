@@ -116,6 +116,11 @@ lighthouse: frontend
     cd bench/lighthouse && ([ -d node_modules ] || npm ci --no-audit --no-fund)
     node bench/lighthouse/run.mjs
 
+# Compare the chat view's Lighthouse performance across built apps, taking turns: `just lighthouse-compare dist /tmp/other-dist`.
+lighthouse-compare +DISTS:
+    cd bench/lighthouse && ([ -d node_modules ] || npm ci --no-audit --no-fund)
+    node bench/lighthouse/compare.mjs {{DISTS}}
+
 # Cache figures: latency percentiles and hit rate with and without Redis (release build).
 bench-cache *ARGS:
     cargo run --release -p confab-loadtest --bin confab-bench -- {{ARGS}}
