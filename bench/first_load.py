@@ -40,7 +40,7 @@ def table(dist: Path, paths: list[Path]) -> tuple[int, int, int]:
         # A file without a precompressed version goes out as it is.
         gzip = size(path.with_name(path.name + ".gz")) or raw
         brotli = size(path.with_name(path.name + ".br")) or raw
-        rows.append((str(path.relative_to(dist.resolve()) if path.is_absolute() else path.relative_to(dist)), raw, gzip, brotli))
+        rows.append((str(path.relative_to(dist)), raw, gzip, brotli))
     totals = tuple(sum(row[i] for row in rows) for i in (1, 2, 3))
     print("| file | raw | gzip -9 | brotli -q 11 |")
     print("| --- | ---: | ---: | ---: |")

@@ -36,7 +36,7 @@
 //! the ordinary, synchronous way, exactly as in a build without splitting.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use leptos::prelude::*;
@@ -69,7 +69,7 @@ macro_rules! split_view {
         $vis fn $name($($arg: $ty),*) -> leptos::prelude::AnyView {
             #[cfg(confab_split)]
             {
-                match $crate::split::ready($name::split($($arg),*)) {
+                match $crate::split::ready(::std::pin::pin!($name::split($($arg),*))) {
                     Some(Ok(view)) => view,
                     Some(Err(_)) | None => $crate::split::unavailable(),
                 }
@@ -163,14 +163,16 @@ where
     }
     let state = RwSignal::new(State::Loading);
     let fetch = move || {
+        let mut loading = Box::pin(load());
         // Loaded already (or a build without splitting): no "Loading…" flash.
-        if let Some(result) = ready(load()) {
+        if let Some(result) = ready(loading.as_mut()) {
             state.set(if result.is_ok() { State::Loaded } else { State::Failed });
             return;
         }
+        // The same load, awaited to its end (the splitter's loader expects that).
         state.set(State::Loading);
         spawn_local(async move {
-            let loaded = load().await.is_ok();
+            let loaded = loading.await.is_ok();
             state.try_set(if loaded { State::Loaded } else { State::Failed });
         });
     };
@@ -190,9 +192,9 @@ where
 }
 
 /// The result of `future` if it is ready without waiting: a split view whose module is
-/// loaded completes on its first poll.
-pub fn ready<T>(future: impl Future<Output = T>) -> Option<T> {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+/// loaded completes on its first poll. A future still pending may be polled on later.
+pub fn ready<F: Future>(future: Pin<&mut F>) -> Option<F::Output> {
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(value) => Some(value),
         Poll::Pending => None,
     }
